@@ -1,0 +1,260 @@
+//! The bounded document cache (decisions.md §4): keyed by the exact client_id string, least-recently-used
+//! eviction under both an entry count and a byte budget, sharded so that concurrent cache hits on different
+//! clients do not queue on one lock.
+//!
+//! This module only stores; the policy (freshness, stale serving, single flight, eviction on 404) lives in the
+//! engine, which is the one place that sees both the cache and the network.
+
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime};
+
+use lru::LruCache;
+
+use crate::fetch::Validators;
+use crate::result::ResolvedClient;
+
+/// One cached document version with its freshness.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The validated document.
+    pub client: Arc<ResolvedClient>,
+    /// Fresh until this instant.
+    pub fresh_until: Instant,
+    /// The same, as wall-clock time (for reporting).
+    pub expires_at: SystemTime,
+    /// Validators for conditional revalidation.
+    pub validators: Validators,
+    /// When the document was last confirmed by the host (fetch or 304).
+    pub confirmed_at: SystemTime,
+}
+
+struct Shard {
+    map: LruCache<Arc<str>, Entry>,
+    bytes: usize,
+}
+
+/// The sharded LRU store.
+pub struct Cache {
+    shards: Box<[Mutex<Shard>]>,
+    max_entries_per_shard: usize,
+    max_bytes_per_shard: usize,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+/// What an insertion displaced.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Evicted {
+    /// Entries evicted to respect the count or byte bounds.
+    pub entries: usize,
+}
+
+impl Cache {
+    /// A cache bounded by `max_entries` documents and `max_bytes` bytes in total.
+    pub fn new(max_entries: usize, max_bytes: usize) -> Cache {
+        // Small caches get one shard so that the bounds are exact; large ones get 16.
+        let shards = if max_entries >= 256 { 16 } else { 1 };
+        Cache {
+            shards: (0..shards)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        map: LruCache::unbounded(),
+                        bytes: 0,
+                    })
+                })
+                .collect(),
+            max_entries_per_shard: max_entries.div_ceil(shards).max(1),
+            max_bytes_per_shard: (max_bytes / shards).max(1),
+            hasher: Default::default(),
+        }
+    }
+
+    fn shard(&self, key: &str) -> MutexGuard<'_, Shard> {
+        let index = if self.shards.len() == 1 {
+            0
+        } else {
+            (self.hasher.hash_one(key) as usize) % self.shards.len()
+        };
+        // A panic while holding a shard lock cannot leave an entry half-written (every update is one
+        // assignment), so a poisoned lock is still consistent.
+        self.shards[index].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The entry for `key`, marking it recently used.
+    pub fn get(&self, key: &str) -> Option<Entry> {
+        self.shard(key).map.get(key).cloned()
+    }
+
+    /// The entry for `key`, without touching its recency.
+    pub fn peek(&self, key: &str) -> Option<Entry> {
+        self.shard(key).map.peek(key).cloned()
+    }
+
+    /// Stores `entry`, replacing any older version, then evicts least-recently-used entries until the shard is
+    /// within its bounds. An entry larger than the whole byte budget is not stored.
+    pub fn insert(&self, key: &str, entry: Entry) -> Evicted {
+        let cost = entry.client.cost() + key.len();
+        let mut shard = self.shard(key);
+        if let Some(old) = shard.map.pop(key) {
+            shard.bytes -= old.client.cost() + key.len();
+        }
+        let mut evicted = Evicted::default();
+        if cost > self.max_bytes_per_shard {
+            return evicted;
+        }
+        shard.map.put(Arc::from(key), entry);
+        shard.bytes += cost;
+        while shard.map.len() > self.max_entries_per_shard || shard.bytes > self.max_bytes_per_shard {
+            match shard.map.pop_lru() {
+                Some((k, old)) => {
+                    shard.bytes -= old.client.cost() + k.len();
+                    evicted.entries += 1;
+                }
+                None => break,
+            }
+        }
+        evicted
+    }
+
+    /// Applies `f` to the entry in place (e.g. to extend freshness after a 304). False if there is none.
+    pub fn update(&self, key: &str, f: impl FnOnce(&mut Entry)) -> bool {
+        let mut shard = self.shard(key);
+        match shard.map.peek_mut(key) {
+            Some(e) => {
+                f(e);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes the entry. True if there was one.
+    pub fn remove(&self, key: &str) -> bool {
+        let mut shard = self.shard(key);
+        match shard.map.pop(key) {
+            Some(old) => {
+                shard.bytes -= old.client.cost() + key.len();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Every entry with its key (a snapshot; least recently used first within each shard).
+    pub fn entries(&self) -> Vec<(Arc<str>, Entry)> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            out.extend(shard.map.iter().rev().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        out
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).map.len())
+            .sum()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Approximate bytes held.
+    pub fn bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).bytes)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client_id::DisplayHost;
+    use crate::document::ClientMetadata;
+
+    fn entry(id: &str, body_len: usize) -> Entry {
+        let metadata: ClientMetadata = ClientMetadata {
+            client_id: id.into(),
+            redirect_uris: vec!["https://c.example/cb".into()],
+            grant_types: vec!["authorization_code".into()],
+            response_types: vec!["code".into()],
+            token_endpoint_auth_method: "none".into(),
+            ..Default::default()
+        };
+        let host = DisplayHost {
+            ascii: "c.example".into(),
+            unicode: "c.example".into(),
+        };
+        let client = ResolvedClient::new(metadata, host, vec![], vec![], SystemTime::now(), 1, body_len);
+        Entry {
+            client: Arc::new(client),
+            fresh_until: Instant::now(),
+            expires_at: SystemTime::now(),
+            validators: Validators::default(),
+            confirmed_at: SystemTime::now(),
+        }
+    }
+
+    #[test]
+    fn entry_bound_evicts_least_recently_used() {
+        let c = Cache::new(3, 1 << 20);
+        for k in ["a", "b", "c"] {
+            c.insert(k, entry(k, 100));
+        }
+        assert!(c.get("a").is_some()); // a is now most recent
+        let ev = c.insert("d", entry("d", 100));
+        assert_eq!(ev.entries, 1);
+        assert!(c.peek("b").is_none(), "b was least recently used");
+        assert!(c.peek("a").is_some() && c.peek("c").is_some() && c.peek("d").is_some());
+        assert_eq!(c.len(), 3);
+    }
+
+    #[test]
+    fn byte_budget_is_respected_and_accounted() {
+        let c = Cache::new(100, 10_000);
+        for i in 0..50 {
+            c.insert(&format!("k{i}"), entry("x", 1000));
+            assert!(c.bytes() <= 10_000, "{}", c.bytes());
+        }
+        assert!(c.len() < 50);
+        let before = c.bytes();
+        let key = c.entries()[0].0.clone();
+        assert!(c.remove(&key));
+        assert!(c.bytes() < before);
+        assert!(!c.remove(&key));
+        // An entry over the whole budget is never stored.
+        c.insert("huge", entry("x", 20_000));
+        assert!(c.peek("huge").is_none());
+    }
+
+    #[test]
+    fn replacing_an_entry_keeps_the_accounting_exact() {
+        let c = Cache::new(10, 1 << 20);
+        c.insert("a", entry("a", 100));
+        let one = c.bytes();
+        for _ in 0..10 {
+            c.insert("a", entry("a", 100));
+        }
+        assert_eq!(c.bytes(), one);
+        assert_eq!(c.len(), 1);
+        assert!(c.update("a", |e| e.validators.etag = Some("\"v2\"".into())));
+        assert_eq!(c.peek("a").unwrap().validators.etag.as_deref(), Some("\"v2\""));
+        assert!(!c.update("zz", |_| {}));
+    }
+
+    #[test]
+    fn sharded_cache_stays_within_entry_bound() {
+        let c = Cache::new(1000, 1 << 30);
+        for i in 0..5000 {
+            c.insert(&format!("https://h{i}.example/c.json"), entry("x", 10));
+        }
+        assert!(c.len() <= 1000 + 16, "{}", c.len());
+        assert!(c.len() >= 900, "{}", c.len());
+    }
+}

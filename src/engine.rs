@@ -1,0 +1,921 @@
+//! The engine: one object that turns a client_id into a validated registration, in this order
+//! (decisions.md §11.1):
+//!
+//! client_id URL rules → host policy → cache → (single flight) rate limits → SSRF-safe fetch → document
+//! validation → cache store → the request's redirect_uri.
+//!
+//! The engine is `Send + Sync` and owns its async runtime, so hosts call it from their own request threads
+//! through [`Engine::resolve_blocking`], or from async code through [`Engine::resolve`]. A cache hit never
+//! touches the runtime: it is a hash lookup, a clock read and a reference-count increment.
+//!
+//! The runtime (and with it the HTTP client, the limiter and the in-flight table) is created lazily and
+//! re-created in a child process after `fork()`, because threads do not survive a fork; the cache does, so a
+//! pre-fork server that warmed the cache in the parent keeps its hits in every worker.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::cache::{Cache, Entry};
+use crate::client_id::{ClientIdUrl, UrlRules};
+use crate::config::{Config, ConfigError};
+use crate::document::{self, ClientMetadata, DocumentPolicy};
+use crate::error::{Error, ErrorCode};
+use crate::fetch::{self, FetchFailure, Fetched, Fetcher, Resolver, SystemResolver, Target};
+use crate::freshness::{freshness, CacheHeaders};
+use crate::limits::Limiter;
+use crate::redirect;
+use crate::result::{Resolution, ResolvedClient, Source};
+
+/// Time as the engine sees it. Replaceable so that tests can move the clock instead of sleeping.
+pub trait Clock: Send + Sync + 'static {
+    /// Monotonic time, for freshness.
+    fn now(&self) -> Instant;
+    /// Wall-clock time, for `Expires` and for reporting.
+    fn wall(&self) -> SystemTime;
+}
+
+/// The real clocks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn wall(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// The document fields whose change a host may want to act on (revoke grants, ask for consent again:
+/// CIMD §8.4), reported in `changed` after a refresh.
+const WATCHED_FIELDS: [&str; 6] = [
+    "redirect_uris",
+    "token_endpoint_auth_method",
+    "jwks",
+    "jwks_uri",
+    "scope",
+    "grant_types",
+];
+
+fn changed_fields(old: &ClientMetadata, new: &ClientMetadata) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut diff = |name: &str, differs: bool| {
+        if differs {
+            out.push(name.to_owned());
+        }
+    };
+    diff(WATCHED_FIELDS[0], old.redirect_uris != new.redirect_uris);
+    diff(
+        WATCHED_FIELDS[1],
+        old.token_endpoint_auth_method != new.token_endpoint_auth_method,
+    );
+    diff(WATCHED_FIELDS[2], old.jwks != new.jwks);
+    diff(WATCHED_FIELDS[3], old.jwks_uri != new.jwks_uri);
+    diff(WATCHED_FIELDS[4], old.scope != new.scope);
+    diff(WATCHED_FIELDS[5], old.grant_types != new.grant_types);
+    out
+}
+
+/// Counters, readable at any time.
+#[derive(Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    fetches: AtomicU64,
+    not_modified: AtomicU64,
+    coalesced: AtomicU64,
+    stale_served: AtomicU64,
+    background_refreshes: AtomicU64,
+    evictions: AtomicU64,
+    invalidations: AtomicU64,
+    failures: [AtomicU64; ErrorCode::ALL.len()],
+}
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A snapshot of the counters (serialises to the `stats` JSON of every front end).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Stats {
+    /// Answers served from a fresh cache entry.
+    pub hits: u64,
+    /// Lookups that found no usable entry.
+    pub misses: u64,
+    /// Requests sent to metadata hosts.
+    pub fetches: u64,
+    /// Revalidations answered 304.
+    pub not_modified: u64,
+    /// Callers that waited for another caller's fetch instead of fetching.
+    pub coalesced_waits: u64,
+    /// Answers served from an expired entry (stale-while-revalidate or stale-if-error).
+    pub stale_served: u64,
+    /// Background refreshes started.
+    pub background_refreshes: u64,
+    /// Entries evicted by the count or byte bounds.
+    pub evictions: u64,
+    /// Entries removed by operators.
+    pub invalidations: u64,
+    /// Entries cached now.
+    pub entries: u64,
+    /// Approximate bytes cached now.
+    pub cache_bytes: u64,
+    /// Failures by error code (codes with no failure are omitted).
+    pub failures: std::collections::BTreeMap<String, u64>,
+}
+
+/// What operators see of one cache entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct EntryInfo {
+    /// The client_id.
+    pub client_id: String,
+    /// `fresh`, `stale` (servable while revalidating or while the host fails) or `expired`.
+    pub state: &'static str,
+    /// RFC 3339 time of the fetch of this version.
+    pub fetched_at: String,
+    /// RFC 3339 time of the last confirmation by the host.
+    pub confirmed_at: String,
+    /// RFC 3339 time when freshness ends.
+    pub expires_at: String,
+    /// Version number of the document.
+    pub generation: u64,
+    /// The `ETag` kept for revalidation.
+    pub etag: Option<String>,
+    /// Approximate bytes held.
+    pub bytes: usize,
+    /// The client's name, if any.
+    pub client_name: Option<String>,
+    /// Fields changed in this version.
+    pub changed: Vec<String>,
+}
+
+type FlightResult = Result<Resolution, Error>;
+
+/// The parts that need a live runtime; rebuilt after `fork()`.
+struct Io {
+    pid: u32,
+    runtime: Option<tokio::runtime::Runtime>,
+    shared: Arc<IoShared>,
+}
+
+struct IoShared {
+    fetcher: Fetcher,
+    limiter: Limiter,
+    inflight: Mutex<HashMap<String, watch::Receiver<Option<FlightResult>>>>,
+    handle: tokio::runtime::Handle,
+}
+
+impl Drop for Io {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            // Never block: the engine may be dropped from inside someone else's async context.
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Everything the engine's tasks share; holds no runtime (a task must never own the runtime it runs on).
+struct Core {
+    config: Config,
+    rules: UrlRules,
+    cache: Cache,
+    counters: Counters,
+    generation: AtomicU64,
+    clock: Arc<dyn Clock>,
+}
+
+/// Builds an [`Engine`] with replaceable parts (for tests and embedders).
+pub struct EngineBuilder {
+    config: Config,
+    resolver: Arc<dyn Resolver>,
+    clock: Arc<dyn Clock>,
+    worker_threads: usize,
+}
+
+impl EngineBuilder {
+    /// Replaces the DNS resolver (e.g. a stub in tests). Every answer is still vetted.
+    pub fn resolver(mut self, resolver: Arc<dyn Resolver>) -> EngineBuilder {
+        self.resolver = resolver;
+        self
+    }
+
+    /// Replaces the clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> EngineBuilder {
+        self.clock = clock;
+        self
+    }
+
+    /// Worker threads of the internal runtime (default 2). Fetching is I/O bound; more rarely helps.
+    pub fn worker_threads(mut self, n: usize) -> EngineBuilder {
+        self.worker_threads = n.clamp(1, 64);
+        self
+    }
+
+    /// Builds the engine. Fails on an unreadable `extra_ca_file`.
+    pub fn build(self) -> Result<Engine, ConfigError> {
+        let tls = fetch::tls_config(&self.config)?;
+        let rules = UrlRules {
+            allow_query: self.config.allow_query,
+            allow_root_path: self.config.allow_root_path,
+        };
+        let cache = Cache::new(self.config.cache_max_entries, self.config.cache_max_bytes);
+        let engine = Engine {
+            core: Arc::new(Core {
+                rules,
+                cache,
+                counters: Counters::default(),
+                generation: AtomicU64::new(0),
+                clock: self.clock,
+                config: self.config,
+            }),
+            tls,
+            resolver: self.resolver,
+            worker_threads: self.worker_threads,
+            io: Mutex::new(None),
+        };
+        // Build the I/O side once now so that configuration problems surface at creation, not first use.
+        engine.io().map_err(|e| ConfigError(e.description().to_owned()))?;
+        Ok(engine)
+    }
+}
+
+/// The CIMD engine. Share it between threads (it is `Send + Sync`); create one per configuration.
+pub struct Engine {
+    core: Arc<Core>,
+    tls: rustls::ClientConfig,
+    resolver: Arc<dyn Resolver>,
+    worker_threads: usize,
+    io: Mutex<Option<Io>>,
+}
+
+/// What the cache says about a key right now.
+enum Lookup {
+    Fresh(Resolution),
+    /// Expired but inside stale-while-revalidate: serve it and refresh in the background.
+    Revalidate(Resolution),
+    Miss,
+}
+
+impl Engine {
+    /// An engine with the given configuration, the system resolver and the system clock.
+    pub fn new(config: Config) -> Result<Engine, ConfigError> {
+        Engine::builder(config).build()
+    }
+
+    /// An engine from a configuration JSON object (decisions.md §8).
+    pub fn from_json(config: &str) -> Result<Engine, ConfigError> {
+        Engine::new(Config::from_json(config)?)
+    }
+
+    /// A builder, to replace the resolver or the clock.
+    pub fn builder(config: Config) -> EngineBuilder {
+        EngineBuilder {
+            config,
+            resolver: Arc::new(SystemResolver),
+            clock: Arc::new(SystemClock),
+            worker_threads: 2,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.core.config
+    }
+
+    /// The runtime side for this process, created on first use and again after a `fork()`.
+    fn io(&self) -> Result<Arc<IoShared>, Error> {
+        let pid = std::process::id();
+        let mut io = self.io.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(current) = io.as_ref() {
+            if current.pid == pid {
+                return Ok(current.shared.clone());
+            }
+        }
+        if let Some(inherited) = io.take() {
+            // Its threads exist only in the parent; dropping it here would wait for them forever.
+            std::mem::forget(inherited);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(self.worker_threads)
+            .thread_name("cimd-io")
+            .enable_all()
+            .build()
+            .map_err(|e| crate::err!(Internal, "cannot start the engine's runtime: {e}"))?;
+        let fetcher = {
+            let _guard = runtime.enter();
+            Fetcher::new(&self.core.config, self.tls.clone(), self.resolver.clone())
+                .map_err(|e| crate::err!(Internal, "{e}"))?
+        };
+        let shared = Arc::new(IoShared {
+            fetcher,
+            limiter: Limiter::new(&self.core.config),
+            inflight: Mutex::new(HashMap::new()),
+            handle: runtime.handle().clone(),
+        });
+        *io = Some(Io {
+            pid,
+            runtime: Some(runtime),
+            shared: shared.clone(),
+        });
+        Ok(shared)
+    }
+
+    /// Resolves `client_id`, checking `redirect_uri` when given, from async code.
+    pub async fn resolve(&self, client_id: &str, redirect_uri: Option<&str>) -> Result<Resolution, Error> {
+        self.resolve_with_deadline(client_id, redirect_uri, None).await
+    }
+
+    /// Like [`Engine::resolve`], giving up at `deadline`.
+    pub async fn resolve_with_deadline(
+        &self,
+        client_id: &str,
+        redirect_uri: Option<&str>,
+        deadline: Option<Instant>,
+    ) -> Result<Resolution, Error> {
+        let result = match self.fast_path(client_id) {
+            Some(r) => Ok(r),
+            None => match self.io() {
+                Ok(io) => {
+                    self.core
+                        .clone()
+                        .slow_path(io, client_id.to_owned(), deadline)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        self.core.finish(result, redirect_uri)
+    }
+
+    /// Resolves `client_id` from a plain thread, blocking it until the answer or `timeout` (which can only
+    /// shorten `fetch_timeout_ms`). Never call it from inside an async task: use [`Engine::resolve`] there.
+    pub fn resolve_blocking(
+        &self,
+        client_id: &str,
+        redirect_uri: Option<&str>,
+        timeout: Option<Duration>,
+    ) -> Result<Resolution, Error> {
+        let result = match self.fast_path(client_id) {
+            Some(r) => Ok(r),
+            None => self.io().and_then(|io| {
+                let deadline = timeout.map(|t| Instant::now() + t);
+                let (tx, rx) = mpsc::sync_channel(1);
+                let core = self.core.clone();
+                let key = client_id.to_owned();
+                io.handle.clone().spawn(async move {
+                    let _ = tx.send(core.slow_path(io, key, deadline).await);
+                });
+                rx.recv().unwrap_or_else(|_| {
+                    Err(crate::err!(
+                        Internal,
+                        "the engine's runtime stopped during a resolve"
+                    ))
+                })
+            }),
+        };
+        self.core.finish(result, redirect_uri)
+    }
+
+    /// Fresh and revalidating cache hits, without the runtime. Starts a background refresh when the entry is
+    /// inside its stale-while-revalidate window.
+    fn fast_path(&self, client_id: &str) -> Option<Resolution> {
+        match self.core.lookup(client_id) {
+            Lookup::Fresh(r) => Some(r),
+            Lookup::Revalidate(r) => {
+                if let Ok(io) = self.io() {
+                    if let Ok(url) = ClientIdUrl::parse(client_id, &self.core.rules) {
+                        if self.core.clone().start_flight(&io, url).1 {
+                            bump(&self.core.counters.background_refreshes);
+                        }
+                    }
+                }
+                Some(r)
+            }
+            Lookup::Miss => None,
+        }
+    }
+
+    /// The cached answer for `client_id`, fresh or servable while stale, without any I/O and without starting a
+    /// refresh. `None` if a resolve would have to fetch.
+    pub fn probe(&self, client_id: &str) -> Option<Resolution> {
+        match self.core.lookup_quiet(client_id) {
+            Lookup::Fresh(r) | Lookup::Revalidate(r) => Some(r),
+            Lookup::Miss => None,
+        }
+    }
+
+    /// Forgets the cached document for `client_id`. True if there was one.
+    pub fn invalidate(&self, client_id: &str) -> bool {
+        let removed = self.core.cache.remove(client_id);
+        if removed {
+            bump(&self.core.counters.invalidations);
+        }
+        removed
+    }
+
+    /// Fetches `client_id` again now (conditionally, when validators are cached), whatever its freshness.
+    pub fn refresh_blocking(&self, client_id: &str, timeout: Option<Duration>) -> Result<Resolution, Error> {
+        let url = ClientIdUrl::parse(client_id, &self.core.rules)?;
+        self.core.check_host(&url)?;
+        let io = self.io()?;
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let (tx, rx) = mpsc::sync_channel(1);
+        let core = self.core.clone();
+        io.handle.clone().spawn(async move {
+            let _ = tx.send(core.flight(io, url, deadline, true).await);
+        });
+        let result = rx.recv().unwrap_or_else(|_| {
+            Err(crate::err!(
+                Internal,
+                "the engine's runtime stopped during a refresh"
+            ))
+        });
+        self.core.finish(result, None)
+    }
+
+    /// Async form of [`Engine::refresh_blocking`].
+    pub async fn refresh(&self, client_id: &str) -> Result<Resolution, Error> {
+        let url = ClientIdUrl::parse(client_id, &self.core.rules)?;
+        self.core.check_host(&url)?;
+        let io = self.io()?;
+        let result = self.core.clone().flight(io, url, None, true).await;
+        self.core.finish(result, None)
+    }
+
+    /// Validates a local document exactly as a fetched one would be (for `cimd lint`); nothing is fetched or
+    /// cached. `client_id` defaults to the document's own `client_id` member; the URL rules apply either way.
+    pub fn lint(
+        &self,
+        body: &[u8],
+        client_id: Option<&str>,
+        redirect_uri: Option<&str>,
+    ) -> Result<Resolution, Error> {
+        let owned;
+        let client_id = match client_id {
+            Some(c) => c,
+            None => {
+                owned = document_client_id(body, &self.core.config)?;
+                owned.as_str()
+            }
+        };
+        let url = ClientIdUrl::parse(client_id, &self.core.rules)?;
+        self.core.check_host(&url)?;
+        let doc = document::validate(
+            body,
+            url.as_str(),
+            &DocumentPolicy::from_config(&self.core.config),
+        )?;
+        let now = self.core.clock.wall();
+        let client = ResolvedClient::new(
+            doc.metadata,
+            url.display_host(),
+            doc.warnings,
+            Vec::new(),
+            now,
+            0,
+            body.len(),
+        );
+        let resolution = Resolution::new(Arc::new(client), Source::Local, now);
+        if let Some(uri) = redirect_uri {
+            redirect::check_redirect_uri(
+                &resolution.metadata().redirect_uris,
+                uri,
+                self.core.config.loopback_any_port,
+            )?;
+        }
+        Ok(resolution)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        let c = &self.core.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Stats {
+            hits: get(&c.hits),
+            misses: get(&c.misses),
+            fetches: get(&c.fetches),
+            not_modified: get(&c.not_modified),
+            coalesced_waits: get(&c.coalesced),
+            stale_served: get(&c.stale_served),
+            background_refreshes: get(&c.background_refreshes),
+            evictions: get(&c.evictions),
+            invalidations: get(&c.invalidations),
+            entries: self.core.cache.len() as u64,
+            cache_bytes: self.core.cache.bytes() as u64,
+            failures: ErrorCode::ALL
+                .iter()
+                .zip(c.failures.iter())
+                .filter_map(|(code, n)| {
+                    let n = get(n);
+                    (n > 0).then(|| (code.as_str().to_owned(), n))
+                })
+                .collect(),
+        }
+    }
+
+    /// The cache's entries, for operators.
+    pub fn entries(&self) -> Vec<EntryInfo> {
+        let now = self.core.clock.now();
+        let config = &self.core.config;
+        self.core
+            .cache
+            .entries()
+            .into_iter()
+            .map(|(key, e)| {
+                let state = if now < e.fresh_until {
+                    "fresh"
+                } else if now < e.fresh_until + config.stale_while_revalidate.max(config.stale_if_error) {
+                    "stale"
+                } else {
+                    "expired"
+                };
+                EntryInfo {
+                    client_id: key.to_string(),
+                    state,
+                    fetched_at: crate::result::rfc3339(e.client.fetched_at()),
+                    confirmed_at: crate::result::rfc3339(e.confirmed_at),
+                    expires_at: crate::result::rfc3339(e.expires_at),
+                    generation: e.client.generation(),
+                    etag: e.validators.etag.clone(),
+                    bytes: e.client.cost(),
+                    client_name: e.client.metadata().client_name.clone(),
+                    changed: e.client.changed().to_vec(),
+                }
+            })
+            .collect()
+    }
+
+    /// The authorization-server metadata a host should advertise when it enables cimd (decisions.md §10).
+    pub fn discovery_metadata(&self) -> serde_json::Value {
+        serde_json::json!({
+            "client_id_metadata_document_supported": true,
+            "token_endpoint_auth_methods_supported": self.core.config.auth_methods_supported,
+            "code_challenge_methods_supported": ["S256"],
+        })
+    }
+}
+
+/// The `client_id` member of a document, for `lint` without `--client-id`.
+fn document_client_id(body: &[u8], config: &Config) -> Result<String, Error> {
+    let value = crate::json::parse_strict(body, &DocumentPolicy::from_config(config).limits)?;
+    match value.get("client_id") {
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(crate::err!(
+            InvalidMetadata,
+            "the document's client_id is not a string (DOC-01)"
+        )),
+        None => Err(crate::err!(
+            InvalidMetadata,
+            "the document has no client_id member (DOC-01)"
+        )),
+    }
+}
+
+impl Core {
+    fn lookup(&self, key: &str) -> Lookup {
+        let lookup = self.lookup_quiet(key);
+        match &lookup {
+            Lookup::Fresh(_) => bump(&self.counters.hits),
+            Lookup::Revalidate(_) => bump(&self.counters.stale_served),
+            Lookup::Miss => {}
+        }
+        lookup
+    }
+
+    fn lookup_quiet(&self, key: &str) -> Lookup {
+        let Some(entry) = self.cache.get(key) else {
+            return Lookup::Miss;
+        };
+        let now = self.clock.now();
+        if now < entry.fresh_until {
+            Lookup::Fresh(Resolution::new(entry.client, Source::Cache, entry.expires_at))
+        } else if now < entry.fresh_until + self.config.stale_while_revalidate {
+            Lookup::Revalidate(Resolution::new(entry.client, Source::Stale, entry.expires_at))
+        } else {
+            Lookup::Miss
+        }
+    }
+
+    fn check_host(&self, url: &ClientIdUrl) -> Result<(), Error> {
+        if self.config.host_allowed(url.host()) {
+            Ok(())
+        } else {
+            Err(crate::err!(
+                HostNotAllowed,
+                "host {} is not allowed by the allowed_hosts / denied_hosts policy; nothing was fetched",
+                url.host()
+            ))
+        }
+    }
+
+    /// Counts failures and applies the request's redirect_uri (the last check of §11.1).
+    fn finish(
+        &self,
+        result: Result<Resolution, Error>,
+        redirect_uri: Option<&str>,
+    ) -> Result<Resolution, Error> {
+        let result = result.and_then(|r| match redirect_uri {
+            Some(uri) => {
+                redirect::check_redirect_uri(
+                    &r.metadata().redirect_uris,
+                    uri,
+                    self.config.loopback_any_port,
+                )?;
+                Ok(r)
+            }
+            None => Ok(r),
+        });
+        if let Err(e) = &result {
+            if let Some(i) = ErrorCode::ALL.iter().position(|c| *c == e.code()) {
+                bump(&self.counters.failures[i]);
+            }
+        }
+        result
+    }
+
+    async fn slow_path(
+        self: Arc<Core>,
+        io: Arc<IoShared>,
+        key: String,
+        deadline: Option<Instant>,
+    ) -> FlightResult {
+        let url = ClientIdUrl::parse(&key, &self.rules)?;
+        self.check_host(&url)?;
+        bump(&self.counters.misses);
+        self.flight(io, url, deadline, false).await
+    }
+
+    /// Joins the fetch in flight for this client_id, or starts one (single flight). Returns the receiver and
+    /// whether this call started the fetch.
+    fn start_flight(
+        self: Arc<Core>,
+        io: &Arc<IoShared>,
+        url: ClientIdUrl,
+    ) -> (watch::Receiver<Option<FlightResult>>, bool) {
+        let mut inflight = io.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(rx) = inflight.get(url.as_str()) {
+            return (rx.clone(), false);
+        }
+        let (tx, rx) = watch::channel(None);
+        inflight.insert(url.as_str().to_owned(), rx.clone());
+        drop(inflight);
+        let task_io = io.clone();
+        io.handle.spawn(async move {
+            let result = self.fetch_and_store(&task_io, &url).await;
+            task_io
+                .inflight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(url.as_str());
+            let _ = tx.send(Some(result));
+        });
+        (rx, true)
+    }
+
+    /// Waits for the single flight of `url`, at most until `deadline`. Unless `force`d (an operator's
+    /// refresh), a fresh entry stored by a flight that finished since the caller's cache miss is used instead.
+    async fn flight(
+        self: Arc<Core>,
+        io: Arc<IoShared>,
+        url: ClientIdUrl,
+        deadline: Option<Instant>,
+        force: bool,
+    ) -> FlightResult {
+        if !force {
+            let inflight = io.inflight.lock().unwrap_or_else(|p| p.into_inner());
+            if !inflight.contains_key(url.as_str()) {
+                if let Lookup::Fresh(r) = self.lookup_quiet(url.as_str()) {
+                    drop(inflight);
+                    bump(&self.counters.coalesced);
+                    return Ok(r);
+                }
+            }
+        }
+        let key_for_error = url.as_str().to_owned();
+        let (mut rx, started) = self.clone().start_flight(&io, url);
+        if !started {
+            bump(&self.counters.coalesced);
+        }
+        let wait = rx.wait_for(|v| v.is_some());
+        let outcome = match deadline {
+            Some(d) => match tokio::time::timeout(d.saturating_duration_since(Instant::now()), wait).await {
+                Ok(r) => r.map(|v| v.clone()),
+                Err(_) => {
+                    return Err(crate::err!(
+                        Timeout,
+                        "resolving {key_for_error} did not complete within the caller's deadline"
+                    ))
+                }
+            },
+            None => wait.await.map(|v| v.clone()),
+        };
+        match outcome {
+            Ok(Some(result)) => result,
+            _ => Err(crate::err!(
+                Internal,
+                "the fetch for {key_for_error} ended without a result"
+            )),
+        }
+    }
+
+    /// One fetch for `url`, revalidating the cached version when there is one, and the cache update that follows
+    /// (decisions.md §4).
+    async fn fetch_and_store(&self, io: &IoShared, url: &ClientIdUrl) -> FlightResult {
+        let key = url.as_str();
+        let existing = self.cache.peek(key);
+        let deadline = Instant::now() + self.config.fetch_timeout;
+        let target = Target {
+            url: url.url(),
+            host: url.host(),
+        };
+        let outcome = match io.limiter.acquire(url.host(), deadline).await {
+            Ok(_permit) => {
+                bump(&self.counters.fetches);
+                io.fetcher
+                    .fetch(target, existing.as_ref().map(|e| &e.validators), Some(deadline))
+                    .await
+            }
+            Err(e) => Err(FetchFailure::from(e)),
+        };
+        match outcome {
+            Ok(Fetched::Document { body, meta }) => {
+                let policy = DocumentPolicy::from_config(&self.config);
+                let doc = match document::validate(&body, key, &policy) {
+                    Ok(doc) => doc,
+                    Err(e) => {
+                        // An invalid new document evicts the old one at once and is never cached (CAC-05).
+                        self.cache.remove(key);
+                        return Err(e);
+                    }
+                };
+                let (now, wall) = (self.clock.now(), self.clock.wall());
+                let fresh = self.lifetime(&meta, wall);
+                let (changed, generation) = match &existing {
+                    Some(old)
+                        if old.client.metadata() == &doc.metadata
+                            && old.client.warnings() == doc.warnings =>
+                    {
+                        (None, old.client.generation())
+                    }
+                    Some(old) => (
+                        Some(changed_fields(old.client.metadata(), &doc.metadata)),
+                        self.generation.fetch_add(1, Ordering::Relaxed) + 1,
+                    ),
+                    None => (
+                        Some(Vec::new()),
+                        self.generation.fetch_add(1, Ordering::Relaxed) + 1,
+                    ),
+                };
+                let client = match (changed, &existing) {
+                    // Same document again: keep the shared version (and its serialisation).
+                    (None, Some(old)) => old.client.clone(),
+                    (changed, _) => Arc::new(ResolvedClient::new(
+                        doc.metadata,
+                        url.display_host(),
+                        doc.warnings,
+                        changed.unwrap_or_default(),
+                        wall,
+                        generation,
+                        body.len(),
+                    )),
+                };
+                let entry = Entry {
+                    client: client.clone(),
+                    fresh_until: now + fresh,
+                    expires_at: wall + fresh,
+                    validators: meta.validators,
+                    confirmed_at: wall,
+                };
+                let evicted = self.cache.insert(key, entry);
+                self.counters
+                    .evictions
+                    .fetch_add(evicted.entries as u64, Ordering::Relaxed);
+                Ok(Resolution::new(client, Source::Network, wall + fresh))
+            }
+            Ok(Fetched::NotModified { meta }) => {
+                let (now, wall) = (self.clock.now(), self.clock.wall());
+                let fresh = self.lifetime(&meta, wall);
+                bump(&self.counters.not_modified);
+                let mut client = None;
+                self.cache.update(key, |e| {
+                    e.fresh_until = now + fresh;
+                    e.expires_at = wall + fresh;
+                    e.confirmed_at = wall;
+                    if meta.validators.etag.is_some() || meta.validators.last_modified.is_some() {
+                        e.validators = meta.validators.clone();
+                    }
+                    client = Some(e.client.clone());
+                });
+                match client {
+                    Some(client) => Ok(Resolution::new(client, Source::Network, wall + fresh)),
+                    None => Err(crate::err!(
+                        HttpStatus,
+                        "{key} answered 304 but the cached version was evicted meanwhile; try again"
+                    )),
+                }
+            }
+            Err(failure) => {
+                if failure.evicts() {
+                    self.cache.remove(key);
+                } else if failure.allows_stale() {
+                    if let Some(old) = existing {
+                        if self.clock.now() < old.fresh_until + self.config.stale_if_error {
+                            bump(&self.counters.stale_served);
+                            return Ok(Resolution::new(old.client, Source::Stale, old.expires_at));
+                        }
+                    }
+                }
+                Err(failure.error)
+            }
+        }
+    }
+
+    fn lifetime(&self, meta: &fetch::ResponseMeta, wall: SystemTime) -> Duration {
+        let headers = CacheHeaders {
+            cache_control: meta.cache_control.iter().map(String::as_str).collect(),
+            expires: meta.expires.as_deref(),
+            age: meta.age.as_deref(),
+            date: meta.date.as_deref(),
+        };
+        freshness(
+            &headers,
+            wall,
+            self.config.min_cache_ttl,
+            self.config.max_cache_ttl,
+        )
+        .ttl
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(redirects: &[&str], method: &str) -> ClientMetadata {
+        ClientMetadata {
+            client_id: "https://c.example/a.json".into(),
+            redirect_uris: redirects.iter().map(|s| s.to_string()).collect(),
+            grant_types: vec!["authorization_code".into()],
+            response_types: vec!["code".into()],
+            token_endpoint_auth_method: method.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn changed_lists_only_watched_fields_that_differ() {
+        let a = meta(&["https://c.example/cb"], "none");
+        assert!(changed_fields(&a, &a.clone()).is_empty());
+        let mut b = meta(&["https://c.example/cb2"], "private_key_jwt");
+        b.client_name = Some("renamed".into());
+        assert_eq!(
+            changed_fields(&a, &b),
+            vec!["redirect_uris", "token_endpoint_auth_method"]
+        );
+        let mut c = a.clone();
+        c.scope = Some("openid".into());
+        c.jwks_uri = Some("https://c.example/jwks".into());
+        assert_eq!(changed_fields(&a, &c), vec!["jwks_uri", "scope"]);
+    }
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Engine>();
+        assert_send_sync::<Resolution>();
+    }
+
+    #[test]
+    fn discovery_metadata_follows_decisions_10() {
+        let e = Engine::from_json(r#"{"auth_methods_supported": ["none", "private_key_jwt"]}"#).unwrap();
+        let d = e.discovery_metadata();
+        assert_eq!(d["client_id_metadata_document_supported"], true);
+        assert_eq!(
+            d["token_endpoint_auth_methods_supported"],
+            serde_json::json!(["none", "private_key_jwt"])
+        );
+        assert_eq!(d["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    }
+
+    #[test]
+    fn invalid_urls_fail_before_any_io_and_are_counted() {
+        let e = Engine::from_json("{}").unwrap();
+        let err = e
+            .resolve_blocking("http://c.example/a.json", None, None)
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidClientIdUrl);
+        let err = Engine::from_json(r#"{"denied_hosts": ["c.example"]}"#)
+            .unwrap()
+            .resolve_blocking("https://c.example/a.json", None, None)
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::HostNotAllowed);
+        assert_eq!(e.stats().failures.get("invalid_client_id_url"), Some(&1));
+        assert_eq!(e.stats().fetches, 0);
+    }
+}

@@ -1,0 +1,236 @@
+//! Error codes shared by every front end (decisions.md §7).
+//!
+//! An [`Error`] is a stable machine-readable [`ErrorCode`] plus a sentence that names the broken rule and,
+//! where one applies, its requirement id (for example "client_id URL has a dot segment (URL-06)"). The code
+//! decides what the identity server does; the description is for the person reading the log or the error page.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a client_id was not resolved. The string forms are a public contract: they appear in the CLI's JSON
+/// lines, the C ABI, the bindings and the Keycloak error pages, and are never renamed within a major version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCode {
+    /// The client_id breaks a URL rule; nothing was fetched.
+    InvalidClientIdUrl,
+    /// `allowed_hosts` / `denied_hosts` policy refused the host.
+    HostNotAllowed,
+    /// The host resolves to a special-use address.
+    BlockedAddress,
+    /// The host name could not be resolved.
+    DnsError,
+    /// The TCP connection failed (refused, unreachable, reset before a response).
+    ConnectError,
+    /// The TLS handshake failed (untrusted, expired or mismatched certificate, protocol error).
+    TlsError,
+    /// A connect or total fetch deadline passed.
+    Timeout,
+    /// The host answered with a status other than 200.
+    HttpStatus,
+    /// The host answered with a redirect, which is never followed.
+    RedirectNotFollowed,
+    /// The body exceeds `max_document_bytes`.
+    TooLarge,
+    /// Not a JSON media type, a non-UTF-8 charset, or a content encoding.
+    InvalidContentType,
+    /// Not UTF-8 JSON, duplicate member names, too deep or too large.
+    InvalidJson,
+    /// The document's structure or field values are invalid.
+    InvalidMetadata,
+    /// The document's `client_id` differs from the requested URL.
+    ClientIdMismatch,
+    /// Secrets, private keys or shared-secret authentication.
+    ForbiddenMetadata,
+    /// No token endpoint authentication method in common with the host.
+    UnsupportedAuthMethod,
+    /// The request's redirect_uri is not registered.
+    RedirectUriMismatch,
+    /// The engine's own concurrency or rate limits refused the fetch.
+    RateLimited,
+    /// A bug in cimd. Never a panic across a boundary.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in the order of decisions.md §7.
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::InvalidClientIdUrl,
+        ErrorCode::HostNotAllowed,
+        ErrorCode::BlockedAddress,
+        ErrorCode::DnsError,
+        ErrorCode::ConnectError,
+        ErrorCode::TlsError,
+        ErrorCode::Timeout,
+        ErrorCode::HttpStatus,
+        ErrorCode::RedirectNotFollowed,
+        ErrorCode::TooLarge,
+        ErrorCode::InvalidContentType,
+        ErrorCode::InvalidJson,
+        ErrorCode::InvalidMetadata,
+        ErrorCode::ClientIdMismatch,
+        ErrorCode::ForbiddenMetadata,
+        ErrorCode::UnsupportedAuthMethod,
+        ErrorCode::RedirectUriMismatch,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+    ];
+
+    /// The stable snake_case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidClientIdUrl => "invalid_client_id_url",
+            ErrorCode::HostNotAllowed => "host_not_allowed",
+            ErrorCode::BlockedAddress => "blocked_address",
+            ErrorCode::DnsError => "dns_error",
+            ErrorCode::ConnectError => "connect_error",
+            ErrorCode::TlsError => "tls_error",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::HttpStatus => "http_status",
+            ErrorCode::RedirectNotFollowed => "redirect_not_followed",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::InvalidContentType => "invalid_content_type",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidMetadata => "invalid_metadata",
+            ErrorCode::ClientIdMismatch => "client_id_mismatch",
+            ErrorCode::ForbiddenMetadata => "forbidden_metadata",
+            ErrorCode::UnsupportedAuthMethod => "unsupported_auth_method",
+            ErrorCode::RedirectUriMismatch => "redirect_uri_mismatch",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+
+    /// The OAuth 2.0 error a host should return for this code (decisions.md §7).
+    pub const fn oauth_error(self) -> &'static str {
+        match self {
+            ErrorCode::RedirectUriMismatch => "invalid_request",
+            ErrorCode::RateLimited => "temporarily_unavailable",
+            ErrorCode::Internal => "server_error",
+            _ => "invalid_client",
+        }
+    }
+
+    /// True for failures that say nothing about the client and may pass: a host can answer
+    /// `temporarily_unavailable` instead of `invalid_client`.
+    pub const fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::DnsError
+                | ErrorCode::ConnectError
+                | ErrorCode::TlsError
+                | ErrorCode::Timeout
+                | ErrorCode::RateLimited
+                | ErrorCode::Internal
+        )
+    }
+
+    /// True when the failure happens before any connection to the metadata host.
+    pub const fn is_pre_network(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::InvalidClientIdUrl | ErrorCode::HostNotAllowed | ErrorCode::BlockedAddress
+        )
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resolution failure: a stable code and a description naming the rule.
+///
+/// Cheap to clone (the description is shared), because one failed fetch is handed to every caller that was
+/// waiting for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    code: ErrorCode,
+    description: Arc<str>,
+}
+
+impl Error {
+    /// A new error with a description that names the rule (and its requirement id).
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Error {
+        Error {
+            code,
+            description: Arc::from(description.into()),
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The human-readable sentence.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The OAuth 2.0 error for the host.
+    pub fn oauth_error(&self) -> &'static str {
+        self.code.oauth_error()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand for building an [`Error`] with `format!` arguments.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! err {
+    ($code:ident, $($arg:tt)*) => {
+        $crate::error::Error::new($crate::error::ErrorCode::$code, format!($($arg)*))
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()));
+            assert_eq!(ErrorCode::from_name(code.as_str()), Some(code));
+        }
+        assert_eq!(seen.len(), 19);
+        assert_eq!(ErrorCode::from_name("nope"), None);
+    }
+
+    #[test]
+    fn oauth_errors_follow_decisions_7() {
+        assert_eq!(ErrorCode::RedirectUriMismatch.oauth_error(), "invalid_request");
+        assert_eq!(ErrorCode::RateLimited.oauth_error(), "temporarily_unavailable");
+        assert_eq!(ErrorCode::Internal.oauth_error(), "server_error");
+        assert_eq!(ErrorCode::BlockedAddress.oauth_error(), "invalid_client");
+        assert_eq!(ErrorCode::ClientIdMismatch.oauth_error(), "invalid_client");
+    }
+
+    #[test]
+    fn display_reads_as_code_and_sentence() {
+        let e = err!(
+            InvalidClientIdUrl,
+            "client_id URL has a dot segment (URL-{:02})",
+            6
+        );
+        assert_eq!(
+            e.to_string(),
+            "invalid_client_id_url: client_id URL has a dot segment (URL-06)"
+        );
+        assert_eq!(e.code(), ErrorCode::InvalidClientIdUrl);
+    }
+}

@@ -1,0 +1,253 @@
+//! What a resolution hands back (decisions.md §6, §11.7).
+//!
+//! A [`ResolvedClient`] is one validated version of one document. It is built once per fetch, serialised to
+//! JSON once, and shared (behind an `Arc`) by every caller and every front end until the document changes, so a
+//! cache hit costs a reference-count increment, not a serialisation. A [`Resolution`] adds what differs per call:
+//! where the answer came from and until when it is fresh.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::client_id::DisplayHost;
+use crate::document::ClientMetadata;
+
+/// Where an answer came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Fetched for this request (or confirmed by a 304).
+    Network,
+    /// Served from the cache while fresh.
+    Cache,
+    /// Served from the cache after expiry: during stale-while-revalidate, or stale-if-error after a failure.
+    Stale,
+    /// Validated from a local file (`cimd lint`); nothing was fetched.
+    Local,
+}
+
+impl Source {
+    /// The contract's name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Source::Network => "network",
+            Source::Cache => "cache",
+            Source::Stale => "stale",
+            Source::Local => "local",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ClientOut<'a> {
+    #[serde(flatten)]
+    metadata: &'a ClientMetadata,
+    display_host: &'a DisplayHost,
+}
+
+/// One validated version of a client's document.
+#[derive(Debug)]
+pub struct ResolvedClient {
+    metadata: ClientMetadata,
+    display_host: DisplayHost,
+    warnings: Vec<String>,
+    changed: Vec<String>,
+    fetched_at: SystemTime,
+    generation: u64,
+    client_json: String,
+    cost: usize,
+}
+
+impl ResolvedClient {
+    /// Wraps a validated document. `changed` lists the fields that differ from the previous version, if any.
+    pub fn new(
+        metadata: ClientMetadata,
+        display_host: DisplayHost,
+        warnings: Vec<String>,
+        changed: Vec<String>,
+        fetched_at: SystemTime,
+        generation: u64,
+        body_len: usize,
+    ) -> ResolvedClient {
+        let client_json = serde_json::to_string(&ClientOut {
+            metadata: &metadata,
+            display_host: &display_host,
+        })
+        .unwrap_or_else(|_| String::from("{}"));
+        // Rough resident size: the parsed fields are about the size of their JSON, plus the JSON itself.
+        let cost = 512 + body_len + 2 * client_json.len();
+        ResolvedClient {
+            metadata,
+            display_host,
+            warnings,
+            changed,
+            fetched_at,
+            generation,
+            client_json,
+            cost,
+        }
+    }
+
+    /// The validated metadata.
+    pub fn metadata(&self) -> &ClientMetadata {
+        &self.metadata
+    }
+
+    /// The client_id host as consent screens should show it.
+    pub fn display_host(&self) -> &DisplayHost {
+        &self.display_host
+    }
+
+    /// Warning codes (snake_case), e.g. `localhost_redirects_only`.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Fields that changed from the previous version of this client's document (empty for a first fetch).
+    pub fn changed(&self) -> &[String] {
+        &self.changed
+    }
+
+    /// When the document was fetched.
+    pub fn fetched_at(&self) -> SystemTime {
+        self.fetched_at
+    }
+
+    /// Changes only when the document changes; a binding may keep its decoded object while this stays equal.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The `client` object: the metadata fields that are present, plus `display_host`.
+    pub fn client_json(&self) -> &str {
+        &self.client_json
+    }
+
+    /// Approximate memory held, for the cache's byte budget.
+    pub fn cost(&self) -> usize {
+        self.cost
+    }
+}
+
+/// A successful resolution.
+#[derive(Clone, Debug)]
+pub struct Resolution {
+    client: Arc<ResolvedClient>,
+    source: Source,
+    expires_at: SystemTime,
+}
+
+impl Resolution {
+    /// Combines a document version with per-call facts.
+    pub fn new(client: Arc<ResolvedClient>, source: Source, expires_at: SystemTime) -> Resolution {
+        Resolution {
+            client,
+            source,
+            expires_at,
+        }
+    }
+
+    /// The shared document version.
+    pub fn client(&self) -> &Arc<ResolvedClient> {
+        &self.client
+    }
+
+    /// The validated metadata.
+    pub fn metadata(&self) -> &ClientMetadata {
+        self.client.metadata()
+    }
+
+    /// Where this answer came from.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// Until when the document is fresh.
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at
+    }
+
+    /// The CLI's ok line (decisions.md §11.7), without a trailing newline.
+    pub fn to_json_line(&self) -> String {
+        let c = &self.client;
+        let mut out = String::with_capacity(c.client_json.len() + 160);
+        out.push_str("{\"ok\":true,\"client\":");
+        out.push_str(&c.client_json);
+        out.push_str(",\"source\":\"");
+        out.push_str(self.source.as_str());
+        out.push_str("\",\"warnings\":");
+        out.push_str(&serde_json::to_string(&c.warnings).unwrap_or_else(|_| "[]".into()));
+        out.push_str(",\"fetched_at\":\"");
+        out.push_str(&rfc3339(c.fetched_at));
+        out.push_str("\",\"expires_at\":\"");
+        out.push_str(&rfc3339(self.expires_at));
+        out.push('"');
+        if !c.changed.is_empty() {
+            out.push_str(",\"changed\":");
+            out.push_str(&serde_json::to_string(&c.changed).unwrap_or_else(|_| "[]".into()));
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// Formats a time as RFC 3339 in UTC with second precision, e.g. `2026-11-22T01:18:24Z`.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    };
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil-from-days algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rfc3339_formats_utc() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_310_304)),
+            "2026-11-22T01:18:24Z"
+        );
+        // Cross-check against the HTTP-date formatter over many days.
+        for day in (0..40_000u64).step_by(37) {
+            let t = UNIX_EPOCH + Duration::from_secs(day * 86_400 + 3_723);
+            let http = httpdate::fmt_http_date(t);
+            let ours = rfc3339(t);
+            let parsed = httpdate::parse_http_date(&http).unwrap();
+            assert_eq!(parsed, t);
+            assert!(ours.ends_with("T01:02:03Z"), "{ours}");
+            let (y, rest) = ours.split_once('-').unwrap();
+            assert!(http.contains(y), "{http} vs {ours} ({rest})");
+        }
+    }
+}
