@@ -55,6 +55,7 @@ pub struct ResolvedClient {
     fetched_at: SystemTime,
     generation: u64,
     client_json: String,
+    document_json: String,
     cost: usize,
 }
 
@@ -74,8 +75,14 @@ impl ResolvedClient {
             display_host: &display_host,
         })
         .unwrap_or_else(|_| String::from("{}"));
-        // Rough resident size: the parsed fields are about the size of their JSON, plus the JSON itself.
-        let cost = 512 + body_len + 2 * client_json.len();
+        let document_json = format!(
+            "{{\"client\":{client_json},\"warnings\":{},\"changed\":{},\"fetched_at\":\"{}\",\"generation\":{generation}}}",
+            serde_json::to_string(&warnings).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&changed).unwrap_or_else(|_| "[]".into()),
+            rfc3339(fetched_at),
+        );
+        // Rough resident size: the parsed fields are about the size of their JSON, plus the JSON strings.
+        let cost = 512 + body_len + 2 * client_json.len() + document_json.len();
         ResolvedClient {
             metadata,
             display_host,
@@ -84,6 +91,7 @@ impl ResolvedClient {
             fetched_at,
             generation,
             client_json,
+            document_json,
             cost,
         }
     }
@@ -121,6 +129,13 @@ impl ResolvedClient {
     /// The `client` object: the metadata fields that are present, plus `display_host`.
     pub fn client_json(&self) -> &str {
         &self.client_json
+    }
+
+    /// Everything that belongs to this version, as one JSON object built once:
+    /// `{"client": {...}, "warnings": [...], "changed": [...], "fetched_at": "...", "generation": N}`.
+    /// Front ends hand these bytes out on every hit and decode them once per generation.
+    pub fn document_json(&self) -> &str {
+        &self.document_json
     }
 
     /// Approximate memory held, for the cache's byte budget.
@@ -226,6 +241,39 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn document_json_is_built_once_and_parses() {
+        let metadata = ClientMetadata {
+            client_id: "https://c.example/a.json".into(),
+            redirect_uris: vec!["https://c.example/cb".into()],
+            grant_types: vec!["authorization_code".into()],
+            response_types: vec!["code".into()],
+            token_endpoint_auth_method: "none".into(),
+            ..Default::default()
+        };
+        let host = DisplayHost {
+            ascii: "c.example".into(),
+            unicode: "c.example".into(),
+        };
+        let c = ResolvedClient::new(
+            metadata,
+            host,
+            vec!["w".into()],
+            vec!["scope".into()],
+            UNIX_EPOCH,
+            7,
+            100,
+        );
+        let v: serde_json::Value = serde_json::from_str(c.document_json()).unwrap();
+        assert_eq!(v["client"]["client_id"], "https://c.example/a.json");
+        assert_eq!(v["client"]["display_host"]["ascii"], "c.example");
+        assert_eq!(v["warnings"], serde_json::json!(["w"]));
+        assert_eq!(v["changed"], serde_json::json!(["scope"]));
+        assert_eq!(v["fetched_at"], "1970-01-01T00:00:00Z");
+        assert_eq!(v["generation"], 7);
+        assert!(std::ptr::eq(c.document_json(), c.document_json()));
+    }
 
     #[test]
     fn rfc3339_formats_utc() {
