@@ -329,8 +329,14 @@ const DAY_S: u64 = 86_400;
 impl Config {
     /// Parses and validates a configuration object. An empty object gives the defaults.
     pub fn from_json(text: &str) -> Result<Config, ConfigError> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| ConfigError(format!("not valid JSON: {e}")))?;
+        // The same strict intake as documents: a repeated key would silently override a security setting.
+        let limits = crate::json::JsonLimits {
+            max_depth: 8,
+            max_array_items: 10_000,
+            max_object_members: 256,
+        };
+        let value = crate::json::parse_strict(text.as_bytes(), &limits)
+            .map_err(|e| ConfigError(e.description().replace("document", "configuration")))?;
         Config::from_value(value)
     }
 
@@ -598,6 +604,7 @@ mod tests {
             r#"{"private_network_allowlist": [{"host": "a.corp", "cidrs": []}]}"#,
             r#"[]"#,
             r#"not json"#,
+            r#"{"allow_loopback": false, "allow_loopback": true}"#,
         ] {
             assert!(Config::from_json(bad).is_err(), "{bad} was accepted");
         }

@@ -177,6 +177,16 @@ impl Error {
     pub fn oauth_error(&self) -> &'static str {
         self.code.oauth_error()
     }
+
+    /// The CLI's error line (decisions.md §11.8), without a trailing newline:
+    /// `{"ok":false,"error":"<code>","error_description":"<text>"}`.
+    pub fn to_json_line(&self) -> String {
+        let description = serde_json::to_string(&*self.description).unwrap_or_else(|_| "\"\"".into());
+        format!(
+            "{{\"ok\":false,\"error\":\"{}\",\"error_description\":{description}}}",
+            self.code.as_str()
+        )
+    }
 }
 
 impl fmt::Display for Error {
@@ -218,6 +228,18 @@ mod tests {
         assert_eq!(ErrorCode::Internal.oauth_error(), "server_error");
         assert_eq!(ErrorCode::BlockedAddress.oauth_error(), "invalid_client");
         assert_eq!(ErrorCode::ClientIdMismatch.oauth_error(), "invalid_client");
+    }
+
+    #[test]
+    fn error_line_has_the_contract_shape() {
+        let e = err!(InvalidJson, "bad \"quote\" and \u{1} control");
+        let line = e.to_json_line();
+        assert!(
+            line.starts_with("{\"ok\":false,\"error\":\"invalid_json\""),
+            "{line}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["error_description"], "bad \"quote\" and \u{1} control");
     }
 
     #[test]

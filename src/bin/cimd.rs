@@ -195,12 +195,7 @@ fn main() -> ExitCode {
 fn json_line(result: &Result<Resolution, Error>) -> String {
     match result {
         Ok(r) => r.to_json_line(),
-        Err(e) => serde_json::json!({
-            "ok": false,
-            "error": e.code().as_str(),
-            "error_description": e.description(),
-        })
-        .to_string(),
+        Err(e) => e.to_json_line(),
     }
 }
 
