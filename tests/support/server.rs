@@ -333,9 +333,18 @@ impl Server {
         Server::spawn(IpAddr::V4(Ipv4Addr::LOCALHOST), None).expect("start plain origin on 127.0.0.1")
     }
 
+    /// Start on 127.0.0.1:`port` (e.g. 443 inside the demo's network namespace).
+    pub fn start_on(port: u16, tls: Arc<rustls::ServerConfig>) -> io::Result<Server> {
+        Server::spawn_on(IpAddr::V4(Ipv4Addr::LOCALHOST), port, Some(tls))
+    }
+
     fn spawn(ip: IpAddr, tls: Option<Arc<rustls::ServerConfig>>) -> io::Result<Server> {
+        Server::spawn_on(ip, 0, tls)
+    }
+
+    fn spawn_on(ip: IpAddr, port: u16, tls: Option<Arc<rustls::ServerConfig>>) -> io::Result<Server> {
         assert!(ip.is_loopback(), "the test origin binds loopback only");
-        let std_listener = bind(SocketAddr::new(ip, 0))?;
+        let std_listener = bind(SocketAddr::new(ip, port))?;
         let addr = std_listener.local_addr()?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
