@@ -553,6 +553,24 @@ mod tests {
             }
         );
         assert_eq!(c.cache_max_bytes, 64 << 20);
+        assert_eq!(c.connect_timeout, Duration::from_millis(2000));
+        assert_eq!(c.fetch_timeout, Duration::from_millis(5000));
+        assert_eq!(c.min_cache_ttl, Duration::from_secs(60));
+        assert_eq!(c.max_cache_ttl, Duration::from_secs(86400));
+        assert_eq!(c.stale_while_revalidate, Duration::from_secs(60));
+        assert_eq!(c.stale_if_error, Duration::from_secs(3600));
+        assert_eq!(c.cache_max_entries, 10_000);
+        assert_eq!(c.max_concurrent_fetches, 32);
+        assert_eq!(c.per_host_concurrency, 4);
+        assert_eq!(
+            c.grant_types_supported,
+            vec!["authorization_code", "refresh_token"]
+        );
+        assert_eq!(c.response_types_supported, vec!["code"]);
+        assert!(c.loopback_any_port);
+        assert!(c.allowed_hosts.is_empty() && c.denied_hosts.is_empty());
+        assert!(c.private_network_allowlist.is_empty() && c.extra_ca_file.is_none());
+        assert_eq!((c.max_json_depth, c.max_array_items), (32, 64));
     }
 
     #[test]

@@ -222,6 +222,48 @@ mod tests {
     }
 
     #[test]
+    fn every_code_maps_to_its_oauth_error() {
+        use ErrorCode::*;
+        let table = [
+            (InvalidClientIdUrl, "invalid_client"),
+            (HostNotAllowed, "invalid_client"),
+            (BlockedAddress, "invalid_client"),
+            (DnsError, "invalid_client"),
+            (ConnectError, "invalid_client"),
+            (TlsError, "invalid_client"),
+            (Timeout, "invalid_client"),
+            (HttpStatus, "invalid_client"),
+            (RedirectNotFollowed, "invalid_client"),
+            (TooLarge, "invalid_client"),
+            (InvalidContentType, "invalid_client"),
+            (InvalidJson, "invalid_client"),
+            (InvalidMetadata, "invalid_client"),
+            (ClientIdMismatch, "invalid_client"),
+            (ForbiddenMetadata, "invalid_client"),
+            (UnsupportedAuthMethod, "invalid_client"),
+            (RedirectUriMismatch, "invalid_request"),
+            (RateLimited, "temporarily_unavailable"),
+            (Internal, "server_error"),
+        ];
+        assert_eq!(table.len(), ErrorCode::ALL.len());
+        for (code, oauth) in table {
+            assert_eq!(code.oauth_error(), oauth, "{code}");
+        }
+        let transient: Vec<_> = ErrorCode::ALL.iter().filter(|c| c.is_transient()).collect();
+        assert_eq!(
+            transient,
+            [
+                &DnsError,
+                &ConnectError,
+                &TlsError,
+                &Timeout,
+                &RateLimited,
+                &Internal
+            ]
+        );
+    }
+
+    #[test]
     fn oauth_errors_follow_decisions_7() {
         assert_eq!(ErrorCode::RedirectUriMismatch.oauth_error(), "invalid_request");
         assert_eq!(ErrorCode::RateLimited.oauth_error(), "temporarily_unavailable");

@@ -343,6 +343,27 @@ fn operators_can_invalidate_refresh_and_inspect() {
     assert_eq!(refreshed.source(), Source::Network);
     assert_eq!(refreshed.client().changed(), ["scope"]);
     assert_eq!(w.server.hits("/ops.json"), 2);
+    // Grant types and keys are watched too; display-only changes make a new version without `changed`.
+    let mut v3 = v2.clone();
+    v3["grant_types"] = json!(["authorization_code"]);
+    v3["token_endpoint_auth_method"] = json!("private_key_jwt");
+    v3["jwks"] = json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}]});
+    let mut v4 = v3.clone();
+    v4["client_name"] = json!("Renamed");
+    w.server
+        .route("/ops.json", vec![json_reply(&v3), json_reply(&v4)]);
+    let e2 = w.engine(json!({"auth_methods_supported": ["none", "private_key_jwt"]}));
+    e2.resolve_blocking(&url, None, None).unwrap();
+    w.server.route("/ops.json", vec![json_reply(&v4)]);
+    let r = e2.refresh_blocking(&url, None).unwrap();
+    assert!(r.client().changed().is_empty(), "{:?}", r.client().changed());
+    assert_eq!(r.metadata().client_name.as_deref(), Some("Renamed"));
+    w.server.route("/ops.json", vec![json_reply(&v2)]);
+    let r = e2.refresh_blocking(&url, None).unwrap();
+    assert_eq!(
+        r.client().changed(),
+        ["token_endpoint_auth_method", "jwks", "grant_types"]
+    );
     assert!(e.invalidate(&url));
     assert!(!e.invalidate(&url));
     assert!(e.probe(&url).is_none());

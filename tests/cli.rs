@@ -192,8 +192,7 @@ fn lint_validates_a_local_document() {
 fn lint_explains_problems_on_a_terminal() {
     // `script` gives the process a pseudo-terminal, as a developer's shell would.
     if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("script(1) is not installed; terminal output not checked");
-        return;
+        panic!("script(1) (util-linux) is required for the terminal tests");
     }
     let f = Files::new();
     let bad = f.write(
@@ -275,4 +274,83 @@ fn resolve_prints_one_line_per_client_id_through_one_cache() {
     // Production defaults: localhost is a blocked address.
     let out = cimd(&["resolve", &good]);
     assert_eq!(lines(&out)[0]["error"], "blocked_address");
+}
+
+#[test]
+fn environment_proxies_are_ignored() {
+    let w = World::new();
+    let good = w.url("localhost", "/direct.json");
+    w.server.route("/direct.json", vec![json_reply(&doc(&good))]);
+    // A "proxy" that would count any connection made to it.
+    let proxy = support::SilentListener::start();
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port());
+    let f = Files::new();
+    let config = f.write(
+        "config.json",
+        serde_json::to_vec(&json!({"allow_loopback": true, "extra_ca_file": w.pki.ca_pem_path}))
+            .unwrap()
+            .as_slice(),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_cimd"))
+        .args(["resolve", "--config", &config, &good])
+        .env("HTTPS_PROXY", &proxy_url)
+        .env("https_proxy", &proxy_url)
+        .env("ALL_PROXY", &proxy_url)
+        .env("NO_PROXY", "")
+        .output()
+        .unwrap();
+    assert_eq!(
+        lines(&out)[0]["ok"],
+        true,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(proxy.connections(), 0, "the engine used an environment proxy");
+    assert_eq!(w.server.hits("/direct.json"), 1);
+}
+
+#[test]
+fn resolve_explains_outcomes_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("script(1) (util-linux) is required for the terminal tests");
+    }
+    let w = World::new();
+    let good = w.url("localhost", "/tty.json");
+    w.server.route("/tty.json", vec![json_reply(&doc(&good))]);
+    let f = Files::new();
+    let config = f.write(
+        "config.json",
+        serde_json::to_vec(&json!({"allow_loopback": true, "extra_ca_file": w.pki.ca_pem_path}))
+            .unwrap()
+            .as_slice(),
+    );
+    let cmd = format!(
+        "{} resolve --config {config} {good} http://x.example/a.json",
+        env!("CARGO_BIN_EXE_cimd")
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("OK  https://localhost"), "{text}");
+    assert!(
+        text.contains("Test Client") && text.contains("auth method"),
+        "{text}"
+    );
+    assert!(
+        text.contains("REJECTED  http://x.example/a.json") && text.contains("URL-01"),
+        "{text}"
+    );
+    let cmd = format!(
+        "{} resolve --json --config {config} {good}",
+        env!("CARGO_BIN_EXE_cimd")
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .trim_start()
+        .starts_with("{\"ok\":true"));
 }

@@ -34,6 +34,68 @@ fn fet_03_first_request_fetches_exactly_once_with_accept_json() {
         !enc.contains("gzip") && !enc.contains("br"),
         "asked for compression: {enc}"
     );
+    let ua = req.header("user-agent").unwrap_or("");
+    assert!(ua.starts_with("cimd/"), "user agent {ua:?}");
+}
+
+#[test]
+fn cookies_set_by_a_host_are_never_sent_back() {
+    let w = World::new();
+    let url = w.url("c.example", "/cookie.json");
+    w.server.route(
+        "/cookie.json",
+        vec![json_reply(&doc(&url)).header("Set-Cookie", "session=abc; Path=/; Secure")],
+    );
+    let e = w.engine(json!({}));
+    e.resolve_blocking(&url, None, None).unwrap();
+    e.refresh_blocking(&url, None).unwrap();
+    let reqs = w.server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert!(reqs[1].header("cookie").is_none(), "a cookie was sent back");
+}
+
+#[test]
+fn order_of_checks_before_the_document_stage() {
+    let w = World::new();
+    // URL rules come before host policy: a denied host with a bad URL is an URL error.
+    let e = w.engine(json!({"denied_hosts": ["c.example"]}));
+    let err = e
+        .resolve_blocking("https://c.example/a/../b.json", None, None)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidClientIdUrl);
+    // Host policy comes before address classification: nothing is resolved.
+    assert_eq!(
+        code(e.resolve_blocking(&w.url("c.example", "/a.json"), None, None)),
+        ErrorCode::HostNotAllowed
+    );
+    assert_eq!(w.resolver.total(), 0, "a denied host was resolved");
+    // Content type before size, size before JSON.
+    let e = w.engine(json!({"max_document_bytes": 100}));
+    let u1 = w.url("c.example", "/html-and-big.json");
+    w.server.route(
+        "/html-and-big.json",
+        vec![Reply::json(vec![b'x'; 500]).content_type("text/html")],
+    );
+    assert_eq!(
+        code(e.resolve_blocking(&u1, None, None)),
+        ErrorCode::InvalidContentType
+    );
+    let u2 = w.url("c.example", "/big-and-broken.json");
+    w.server
+        .route("/big-and-broken.json", vec![Reply::json(vec![b'{'; 500])]);
+    assert_eq!(code(e.resolve_blocking(&u2, None, None)), ErrorCode::TooLarge);
+}
+
+#[test]
+fn fet_05_a_slow_dns_lookup_counts_against_fetch_timeout() {
+    let w = World::new();
+    w.resolver.set_delay(Duration::from_secs(10));
+    let e = w.engine(json!({"fetch_timeout_ms": 400, "connect_timeout_ms": 60000}));
+    let url = w.url("c.example", "/a.json");
+    let t = Instant::now();
+    assert_eq!(code(e.resolve_blocking(&url, None, None)), ErrorCode::Timeout);
+    assert!(t.elapsed() < Duration::from_millis(2000), "{:?}", t.elapsed());
+    assert_eq!(w.server.connections(), 0);
 }
 
 #[test]

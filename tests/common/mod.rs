@@ -27,6 +27,7 @@ pub struct StubResolver {
     answers: Mutex<HashMap<String, Vec<Answer>>>,
     lookups: Mutex<HashMap<String, usize>>,
     total: AtomicUsize,
+    delay_ms: AtomicUsize,
 }
 
 impl StubResolver {
@@ -51,6 +52,11 @@ impl StubResolver {
     pub fn total(&self) -> usize {
         self.total.load(Ordering::SeqCst)
     }
+
+    /// Every answer arrives after this delay (a slow DNS server).
+    pub fn set_delay(&self, d: Duration) {
+        self.delay_ms.store(d.as_millis() as usize, Ordering::SeqCst);
+    }
 }
 
 impl Resolver for StubResolver {
@@ -69,7 +75,13 @@ impl Resolver for StubResolver {
                 None => Err(format!("{host}: NXDOMAIN (stub)")),
             }
         };
-        Box::pin(async move { answer.map_err(|e| io::Error::new(io::ErrorKind::NotFound, e)) })
+        let delay = Duration::from_millis(self.delay_ms.load(Ordering::SeqCst) as u64);
+        Box::pin(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            answer.map_err(|e| io::Error::new(io::ErrorKind::NotFound, e))
+        })
     }
 }
 
