@@ -197,6 +197,18 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Quotes untrusted text for an error description: escaped like a Rust string literal (no control character
+/// reaches a log or an error page) and cut after `max_chars` characters, with an ellipsis when cut.
+pub(crate) fn quote_bounded(text: &str, max_chars: usize) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(max_chars).collect();
+    if chars.next().is_some() {
+        format!("{head:?}…")
+    } else {
+        format!("{head:?}")
+    }
+}
+
 /// Shorthand for building an [`Error`] with `format!` arguments.
 #[macro_export]
 #[doc(hidden)]
@@ -282,6 +294,13 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["error_description"], "bad \"quote\" and \u{1} control");
+    }
+
+    #[test]
+    fn quoting_escapes_and_bounds() {
+        assert_eq!(quote_bounded("a\u{1}b", 10), "\"a\\u{1}b\"");
+        assert_eq!(quote_bounded("abcdef", 3), "\"abc\"…");
+        assert_eq!(quote_bounded("äöü", 3), "\"äöü\"");
     }
 
     #[test]

@@ -220,7 +220,7 @@ impl<'de> Visitor<'de> for ValueVisitor<'_> {
             if members.contains_key(&name) {
                 return Err(de::Error::custom(format_args!(
                     "duplicate member {} in document (DOC JSON rule, RFC 8259 §4)",
-                    quote_name(&name)
+                    crate::error::quote_bounded(&name, MAX_QUOTED_NAME_CHARS)
                 )));
             }
             if members.len() >= self.limits.max_object_members {
@@ -236,17 +236,6 @@ impl<'de> Visitor<'de> for ValueVisitor<'_> {
             members.insert(name, value);
         }
         Ok(Value::Object(members))
-    }
-}
-
-/// A member name quoted for an error description: escaped (no control characters reach the log) and bounded.
-fn quote_name(name: &str) -> String {
-    let mut chars = name.chars();
-    let head: String = chars.by_ref().take(MAX_QUOTED_NAME_CHARS).collect();
-    if chars.next().is_some() {
-        format!("{head:?}…")
-    } else {
-        format!("{head:?}")
     }
 }
 

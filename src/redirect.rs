@@ -64,7 +64,7 @@ pub fn check_redirect_uri(
     if redirect_uri_matches(registered, requested, loopback_any_port) {
         return Ok(());
     }
-    let quoted = quote_uri(requested);
+    let quoted = crate::error::quote_bounded(requested, MAX_QUOTED_URI_CHARS);
     if requested.contains('#') {
         return Err(err!(
             RedirectUriMismatch,
@@ -163,18 +163,6 @@ fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
         }
     }
     Some((host, tail))
-}
-
-/// The requested URI quoted for an error description: escaped (no control characters reach the log or the
-/// error page) and bounded.
-fn quote_uri(uri: &str) -> String {
-    let mut chars = uri.chars();
-    let head: String = chars.by_ref().take(MAX_QUOTED_URI_CHARS).collect();
-    if chars.next().is_some() {
-        format!("{head:?}…")
-    } else {
-        format!("{head:?}")
-    }
 }
 
 #[cfg(test)]
