@@ -23,7 +23,8 @@ impl Handle for cimd_engine {
     const MAGIC: u64 = u64::from_le_bytes(*b"cimd:eng");
 }
 
-/// Creates an engine from a configuration JSON object (decisions.md §8; `{}` gives the production defaults).
+/// Creates an engine from a configuration JSON object, with the keys every cimd front end shares (`{}` gives
+/// the production defaults).
 ///
 /// `config` points to `config_len` bytes of UTF-8 (no NUL needed). On success `*engine` receives the new
 /// engine, which the caller owns. If the configuration is refused (not JSON, an unknown key, a wrong type, an
@@ -124,7 +125,7 @@ pub unsafe extern "C" fn cimd_stats_json(engine: *const cimd_engine, out: *mut c
 }
 
 /// The fields a host should add to its authorization-server metadata (RFC 8414, OpenID discovery) when it
-/// enables cimd, as a JSON object (decisions.md §10): `client_id_metadata_document_supported`,
+/// enables cimd, as a JSON object: `client_id_metadata_document_supported`,
 /// `token_endpoint_auth_methods_supported`, `code_challenge_methods_supported`. On success `*out` receives a
 /// buffer the caller owns and releases with `cimd_bytes_free`.
 ///

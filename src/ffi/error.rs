@@ -1,6 +1,6 @@
 //! Error objects: why a configuration or a request was refused.
 //!
-//! The engine's error codes (decisions.md §7) get stable numbers here, in [`cimd_error_code`]. The numbering
+//! The engine's error codes (decisions.md §7) get stable numbers here, in [`cimd_code`]. The numbering
 //! belongs to the C ABI, not to the engine: [`code_number`] is an exhaustive match, so a code added to the
 //! engine does not compile until it has been given the next free number here.
 
@@ -69,11 +69,11 @@ pub(crate) unsafe fn report(error_out: *mut *mut cimd_error, details: ErrorDetai
     status
 }
 
-/// The error codes of decisions.md §7, numbered for the C ABI. The numbers never change within a major ABI
-/// version; new codes get new numbers. `cimd_error_code_name` gives the snake_case name used by every front end.
+/// The error codes shared by every cimd front end, numbered for the C ABI. The numbers never change within a major ABI
+/// version; new codes get new numbers. `cimd_code_name` gives the snake_case name used by every front end.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum cimd_error_code {
+pub enum cimd_code {
     /// Not an engine error: the object reports a configuration error, or the handle is NULL or invalid.
     None = 0,
     /// `invalid_client_id_url`: the client_id breaks a URL rule; nothing was fetched.
@@ -118,36 +118,36 @@ pub enum cimd_error_code {
 }
 
 /// The ABI number of an engine error code.
-fn code_number(code: ErrorCode) -> cimd_error_code {
+fn code_number(code: ErrorCode) -> cimd_code {
     match code {
-        ErrorCode::InvalidClientIdUrl => cimd_error_code::InvalidClientIdUrl,
-        ErrorCode::HostNotAllowed => cimd_error_code::HostNotAllowed,
-        ErrorCode::BlockedAddress => cimd_error_code::BlockedAddress,
-        ErrorCode::DnsError => cimd_error_code::DnsError,
-        ErrorCode::ConnectError => cimd_error_code::ConnectError,
-        ErrorCode::TlsError => cimd_error_code::TlsError,
-        ErrorCode::Timeout => cimd_error_code::Timeout,
-        ErrorCode::HttpStatus => cimd_error_code::HttpStatus,
-        ErrorCode::RedirectNotFollowed => cimd_error_code::RedirectNotFollowed,
-        ErrorCode::TooLarge => cimd_error_code::TooLarge,
-        ErrorCode::InvalidContentType => cimd_error_code::InvalidContentType,
-        ErrorCode::InvalidJson => cimd_error_code::InvalidJson,
-        ErrorCode::InvalidMetadata => cimd_error_code::InvalidMetadata,
-        ErrorCode::ClientIdMismatch => cimd_error_code::ClientIdMismatch,
-        ErrorCode::ForbiddenMetadata => cimd_error_code::ForbiddenMetadata,
-        ErrorCode::UnsupportedAuthMethod => cimd_error_code::UnsupportedAuthMethod,
-        ErrorCode::RedirectUriMismatch => cimd_error_code::RedirectUriMismatch,
-        ErrorCode::RateLimited => cimd_error_code::RateLimited,
-        ErrorCode::Internal => cimd_error_code::Internal,
+        ErrorCode::InvalidClientIdUrl => cimd_code::InvalidClientIdUrl,
+        ErrorCode::HostNotAllowed => cimd_code::HostNotAllowed,
+        ErrorCode::BlockedAddress => cimd_code::BlockedAddress,
+        ErrorCode::DnsError => cimd_code::DnsError,
+        ErrorCode::ConnectError => cimd_code::ConnectError,
+        ErrorCode::TlsError => cimd_code::TlsError,
+        ErrorCode::Timeout => cimd_code::Timeout,
+        ErrorCode::HttpStatus => cimd_code::HttpStatus,
+        ErrorCode::RedirectNotFollowed => cimd_code::RedirectNotFollowed,
+        ErrorCode::TooLarge => cimd_code::TooLarge,
+        ErrorCode::InvalidContentType => cimd_code::InvalidContentType,
+        ErrorCode::InvalidJson => cimd_code::InvalidJson,
+        ErrorCode::InvalidMetadata => cimd_code::InvalidMetadata,
+        ErrorCode::ClientIdMismatch => cimd_code::ClientIdMismatch,
+        ErrorCode::ForbiddenMetadata => cimd_code::ForbiddenMetadata,
+        ErrorCode::UnsupportedAuthMethod => cimd_code::UnsupportedAuthMethod,
+        ErrorCode::RedirectUriMismatch => cimd_code::RedirectUriMismatch,
+        ErrorCode::RateLimited => cimd_code::RateLimited,
+        ErrorCode::Internal => cimd_code::Internal,
     }
 }
 
 /// The snake_case name of an error code (e.g. `"redirect_uri_mismatch"`), the same string every front end uses.
 ///
-/// Returns a static NUL-terminated string that must not be freed, or NULL for `CIMD_ERROR_CODE_NONE` and for
+/// Returns a static NUL-terminated string that must not be freed, or NULL for `CIMD_CODE_NONE` and for
 /// numbers this library does not know.
 #[no_mangle]
-pub extern "C" fn cimd_error_code_name(code: u32) -> *const c_char {
+pub extern "C" fn cimd_code_name(code: u32) -> *const c_char {
     value_boundary(std::ptr::null(), || {
         ErrorCode::ALL
             .iter()
@@ -172,18 +172,18 @@ pub unsafe extern "C" fn cimd_error_status(error: *const cimd_error) -> cimd_sta
     })
 }
 
-/// The engine's error code (decisions.md §7) of a `CIMD_STATUS_REJECTED` error; `CIMD_ERROR_CODE_NONE` for a
+/// The engine's error code of a `CIMD_STATUS_REJECTED` error; `CIMD_CODE_NONE` for a
 /// configuration error or a NULL or invalid handle.
 ///
 /// # Safety
 /// `error` is NULL or a pointer from this library that has not been freed.
 #[no_mangle]
-pub unsafe extern "C" fn cimd_error_code(error: *const cimd_error) -> cimd_error_code {
-    value_boundary(cimd_error_code::None, || {
+pub unsafe extern "C" fn cimd_error_code(error: *const cimd_error) -> cimd_code {
+    value_boundary(cimd_code::None, || {
         // SAFETY: forwarded contract.
         match unsafe { handle::borrow(error) } {
             Ok(ErrorDetails { code: Some(code), .. }) => code_number(*code),
-            _ => cimd_error_code::None,
+            _ => cimd_code::None,
         }
     })
 }
@@ -219,7 +219,7 @@ pub unsafe extern "C" fn cimd_error_message(
     })
 }
 
-/// The OAuth 2.0 error a host should answer with (decisions.md §7): `"invalid_client"`, `"invalid_request"`
+/// The OAuth 2.0 error a host should answer with: `"invalid_client"`, `"invalid_request"`
 /// (redirect_uri mismatch: show it, never redirect), `"temporarily_unavailable"` or `"server_error"`.
 ///
 /// Returns a static NUL-terminated string that must not be freed; NULL for a configuration error or a NULL or
@@ -280,11 +280,11 @@ mod tests {
             assert_eq!(n, i as u32 + 1);
             assert!(numbers.insert(n));
             // SAFETY: a non-NULL result is a static NUL-terminated string.
-            let name = unsafe { CStr::from_ptr(cimd_error_code_name(n)) };
+            let name = unsafe { CStr::from_ptr(cimd_code_name(n)) };
             assert_eq!(name.to_str(), Ok(code.as_str()));
         }
-        assert!(cimd_error_code_name(0).is_null());
-        assert!(cimd_error_code_name(ErrorCode::ALL.len() as u32 + 1).is_null());
+        assert!(cimd_code_name(0).is_null());
+        assert!(cimd_code_name(ErrorCode::ALL.len() as u32 + 1).is_null());
     }
 
     #[test]
@@ -297,7 +297,7 @@ mod tests {
         // SAFETY: `e` is live until freed below; the out-parameters are locals.
         unsafe {
             assert_eq!(cimd_error_status(e), cimd_status::Rejected);
-            assert_eq!(cimd_error_code(e), cimd_error_code::RedirectUriMismatch);
+            assert_eq!(cimd_error_code(e), cimd_code::RedirectUriMismatch);
             assert_eq!(cimd_error_message(e, &mut text, &mut len), cimd_status::Ok);
             assert_eq!(CStr::from_ptr(text).to_str(), Ok("not registered"));
             assert_eq!(len, "not registered".len());

@@ -33,17 +33,26 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types)]
 
-mod args;
-mod bytes;
+// In the order of the header: version, statuses, the engine, resolving, results, errors, owned buffers.
+mod version;
+
+mod status;
+
 mod engine;
+
+mod resolve;
+
+mod result;
+
 mod error;
+
+mod bytes;
+
+// Internals: argument conversion, handles, the panic boundary, static names.
+mod args;
 mod handle;
 mod names;
 mod panic;
-mod resolve;
-mod result;
-mod status;
-mod version;
 
 pub use bytes::{cimd_bytes, cimd_bytes_free};
 pub use engine::{
@@ -51,7 +60,7 @@ pub use engine::{
     cimd_stats_json,
 };
 pub use error::{
-    cimd_error, cimd_error_code, cimd_error_code_name, cimd_error_free, cimd_error_is_transient,
+    cimd_code, cimd_code_name, cimd_error, cimd_error_code, cimd_error_free, cimd_error_is_transient,
     cimd_error_message, cimd_error_oauth_error, cimd_error_status,
 };
 #[cfg(feature = "ffi-test-panic")]

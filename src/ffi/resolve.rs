@@ -36,7 +36,7 @@ unsafe fn deliver(
 }
 
 /// Resolves a client_id (an HTTPS URL) into a validated registration, checking `redirect_uri` against it when
-/// one is given: from the cache when fresh, else by fetching the document (decisions.md §1-§5).
+/// one is given: from the cache when fresh, else by fetching and validating the document.
 ///
 /// - `client_id`, `client_id_len`: the client_id as UTF-8 bytes (no NUL needed). Required.
 /// - `redirect_uri`, `redirect_uri_len`: the authorization request's redirect_uri as UTF-8, or NULL (then

@@ -75,7 +75,7 @@ pub extern "C" fn cimd_source_name(source: u32) -> *const c_char {
 
 /// The resolved client as one JSON object:
 /// `{"client": {...}, "warnings": [...], "changed": [...], "fetched_at": "...", "generation": N}`
-/// (`client` holds the metadata fields of decisions.md §6 that are present, plus `display_host`).
+/// (`client` holds the document's registration fields that are present, plus `display_host`).
 ///
 /// On success `*json` points to `*len` bytes of UTF-8, **not** NUL-terminated. The bytes are borrowed: they are
 /// built once per document version and shared by every result of that version, and stay valid until `result` is

@@ -24,8 +24,8 @@ pub enum cimd_status {
     InvalidHandle = 3,
     /// `cimd_engine_new` refused the configuration; the error object (if requested) holds the message.
     ConfigError = 4,
-    /// The engine refused the request; the error object (if requested) holds the error code of
-    /// decisions.md §7 and its description.
+    /// The engine refused the request; the error object (if requested) holds the error code and its
+    /// description.
     Rejected = 5,
     /// Nothing cached for this client_id (`cimd_probe`, `cimd_invalidate`).
     NotFound = 6,
