@@ -10,9 +10,9 @@
 //! negotiation ([`document`]) → freshness ([`freshness`]) → redirect_uri matching ([`redirect`]) → result
 //! ([`result`]).
 //!
-//! [`Engine`] ties them together. Every front end (the `cimd` CLI, the C ABI, the Keycloak extension, the Python
-//! and Go bindings) is a thin door onto it: the same configuration keys ([`Config`]), the same error codes
-//! ([`ErrorCode`]), the same results.
+//! [`Engine`] ties them together. Every front end (the `cimd` CLI, the C ABI in [`ffi`], the Keycloak extension,
+//! the Python and Go bindings) is a thin door onto it: the same configuration keys ([`Config`]), the same error
+//! codes ([`ErrorCode`]), the same results.
 //!
 //! ```no_run
 //! let engine = cimd::Engine::from_json(r#"{"auth_methods_supported": ["none"]}"#).unwrap();
@@ -33,6 +33,7 @@ pub mod config;
 pub mod document;
 pub mod engine;
 pub mod fetch;
+pub mod ffi;
 pub mod freshness;
 pub mod json;
 pub mod limits;
