@@ -11,7 +11,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Mapping
-from ctypes import byref, c_size_t, c_void_p
+from ctypes import byref, c_size_t, c_uint64, c_void_p
 from typing import Any, Optional
 
 from . import _client, _native
@@ -20,6 +20,13 @@ from ._errors import CimdError, ConfigError, TemporarilyUnavailable, family
 
 _lib = _native.blocking
 _quick = _native.quick
+_resolve = _native.resolve_untyped
+_ZERO = c_size_t(0)
+_NO_DEADLINE = c_uint64(0)  # the ABI's "no per-call deadline": the configured fetch_timeout_ms applies
+_generation = _quick.cimd_result_generation
+_source = _quick.cimd_result_source
+_expires_at = _quick.cimd_result_expires_at_unix_ms
+_result_free = _quick.cimd_result_free
 
 # Bound on the decoded results kept by one engine when the configuration does not set cache_max_entries (the
 # engine's own default, so the binding never keeps more clients than the engine caches).
@@ -121,20 +128,26 @@ class Engine:
         >>> client.client_name, client.token_endpoint_auth_method  # doctest: +SKIP
         ('Example App', 'none')
         """
+        # The cache-hit path is a few ctypes calls; everything here is kept inline to stay out of its way.
+        # Arguments go to the untyped cimd_resolve as the exact types of its prototype (see _native).
         cid = _utf8(client_id, "client_id")
         if redirect_uri is None:
-            uri, uri_len = None, 0
+            uri, uri_len = None, _ZERO
         else:
             uri = _utf8(redirect_uri, "redirect_uri")
-            uri_len = len(uri)
-        deadline = _timeout_ms(timeout)
+            uri_len = c_size_t(len(uri))
+        deadline = _NO_DEADLINE if timeout is None else c_uint64(_timeout_ms(timeout))
         out = _out
-        handle = self._enter()
+        active = self._active
+        active.append(None)
         try:
-            status = _lib.cimd_resolve(handle, cid, len(cid), uri, uri_len, deadline, out.result_ref, out.error_ref)
+            handle = self._handle
+            if handle is None:
+                raise RuntimeError("this cimd_engine.Engine has been closed")
+            status = _resolve(handle, cid, c_size_t(len(cid)), uri, uri_len, deadline, out.result_ref, out.error_ref)
         finally:
-            self._active.pop()
-        if status != _native.OK:
+            active.pop()
+        if status:
             raise _failure(status, out.error)
         return self._client(client_id, out)
 
@@ -251,8 +264,8 @@ class Engine:
         """
         result = out.result
         try:
-            generation = _quick.cimd_result_generation(result)
-            per_call = (_quick.cimd_result_source(result), _quick.cimd_result_expires_at_unix_ms(result))
+            generation = _generation(result)
+            per_call = (_source(result), _expires_at(result))
             known = self._decoded.get(client_id)
             if known is not None and known[0] == generation:
                 if known[2] == per_call:
@@ -261,7 +274,7 @@ class Engine:
             else:
                 fields = _client.decode(_result_json(result))
         finally:
-            _quick.cimd_result_free(out.result_ref)
+            _result_free(out.result_ref)
         source_name = _native.source_name(per_call[0])
         client = Client(
             **fields,
@@ -305,7 +318,7 @@ def _free_engine(handle: c_void_p) -> None:
 
 
 def _utf8(value: str, name: str) -> bytes:
-    if not isinstance(value, str):
+    if type(value) is not str and not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     return value.encode()
 

@@ -39,6 +39,10 @@ NOT_FOUND = 6
 PANIC = 7
 
 
+#: cimd_resolve without argtypes, for the cache-hit path (see _load).
+resolve_untyped: "ctypes._CFuncPtr"
+
+
 class cimd_bytes(ctypes.Structure):
     """``struct cimd_bytes``: ``len`` bytes of UTF-8 at ``data``, owned by the caller until cimd_bytes_free."""
 
@@ -118,6 +122,12 @@ def _load() -> tuple[ctypes.CDLL, ctypes.PyDLL]:
         _out_p,
     )
     _declare(blocking, "cimd_probe", c_uint32, _engine_p, c_char_p, c_size_t, _out_p)
+    # The cache-hit path calls cimd_resolve through a second function object without argtypes: converting eight
+    # arguments through their declared types costs more than the engine's whole cache lookup. Its one caller
+    # (Engine.resolve) passes every argument as the exact ctypes type of the prototype above instead.
+    global resolve_untyped
+    resolve_untyped = blocking["cimd_resolve"]
+    resolve_untyped.restype = c_uint32
     _declare(blocking, "cimd_refresh", c_uint32, _engine_p, c_char_p, c_size_t, c_uint64, _out_p, _out_p)
 
     # Accessors of immutable objects, and their release (GIL kept: see the module docstring).
