@@ -46,7 +46,7 @@ PYTHON ?= python3
 PY_DIR := bindings/python
 PY_VENV := .cache/python-venv
 PY_BENCH_VENV := .cache/python-bench-venv
-PY_TEST_DEPS := pytest pytest-benchmark cryptography authlib flask requests
+PY_TEST_DEPS := pytest pytest-benchmark cryptography authlib flask mypy
 
 # pytest's exit 5 ("no tests ran") is a failure here, with a message, never a silent pass.
 define run_pytest
@@ -59,6 +59,7 @@ python-test: rust-deps
 	test -x $(PY_VENV)/bin/python || $(PYTHON) -m venv $(PY_VENV)
 	$(PY_VENV)/bin/pip install --quiet $(PY_TEST_DEPS)
 	CARGO=$(CARGO) $(PY_VENV)/bin/pip install --quiet --force-reinstall --no-deps ./$(PY_DIR)
+	$(PY_VENV)/bin/mypy --strict --no-incremental $(PY_DIR)/src/cimd_engine
 	$(call run_pytest,$(PY_VENV),--benchmark-disable)
 
 ## make python-bench: times a cache-hit resolve against FastMCP's pure-Python CIMD resolver (docs/benchmarks-python.md).

@@ -231,3 +231,13 @@ def test_arguments_are_checked(engine: Engine) -> None:
         engine.resolve("https://localhost/client.json", timeout=0)
     with pytest.raises(ValueError):
         engine.resolve("https://localhost/\udc80.json")
+
+
+def test_decoded_results_are_bounded_like_the_engine_cache(make_engine, origin, path: str) -> None:
+    engine = make_engine(cache_max_entries=2)
+    client_ids = [origin.serve_document(path.replace("client.json", f"c{i}.json")) for i in range(3)]
+
+    for client_id in client_ids + client_ids:
+        assert engine.resolve(client_id).client_id == client_id
+
+    assert len(engine._decoded) <= 2

@@ -221,7 +221,8 @@ class Engine:
         >>> Engine().stats()["fetches"]
         0
         """
-        return self._json_call(_lib.cimd_stats_json)
+        value: dict[str, Any] = self._json_call(_lib.cimd_stats_json)
+        return value
 
     def entries(self) -> list[dict[str, Any]]:
         """The cache entries, for operators: one dict per client_id with ``client_id``, ``state`` (``fresh``,
@@ -231,7 +232,8 @@ class Engine:
         >>> Engine().entries()
         []
         """
-        return self._json_call(_lib.cimd_entries_json)
+        value: list[dict[str, Any]] = self._json_call(_lib.cimd_entries_json)
+        return value
 
     def discovery_metadata(self) -> dict[str, Any]:
         """The fields to add to the server's authorization-server metadata (RFC 8414 / OpenID discovery) so
@@ -240,7 +242,8 @@ class Engine:
         >>> Engine().discovery_metadata()["client_id_metadata_document_supported"]
         True
         """
-        return self._json_call(_lib.cimd_discovery_json)
+        value: dict[str, Any] = self._json_call(_lib.cimd_discovery_json)
+        return value
 
     def _json_call(self, function: Any) -> Any:
         buffer = _native.cimd_bytes()
@@ -284,7 +287,10 @@ class Engine:
         decoded = self._decoded
         if known is None and len(decoded) >= self._decoded_max:
             # Forget the oldest entry: a client still in use is decoded again on its next resolve.
-            decoded.pop(next(iter(decoded), client_id), None)
+            try:
+                decoded.pop(next(iter(decoded)), None)
+            except (StopIteration, RuntimeError):  # emptied or resized by another thread meanwhile
+                pass
         decoded[client_id] = (generation, fields, per_call, client)
         return client
 

@@ -20,6 +20,7 @@ import os
 import sys
 from ctypes import POINTER, c_bool, c_char_p, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
+from typing import Any
 
 #: The major version of the C ABI this binding was written against (``CIMD_ABI_VERSION_MAJOR``).
 ABI_MAJOR = 1
@@ -40,7 +41,7 @@ PANIC = 7
 
 
 #: cimd_resolve without argtypes, for the cache-hit path (see _load).
-resolve_untyped: "ctypes._CFuncPtr"
+resolve_untyped: Any
 
 
 class cimd_bytes(ctypes.Structure):
