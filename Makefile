@@ -46,7 +46,7 @@ PYTHON ?= python3
 PY_DIR := bindings/python
 PY_VENV := .cache/python-venv
 PY_BENCH_VENV := .cache/python-bench-venv
-PY_TEST_DEPS := pytest pytest-benchmark cryptography authlib flask mypy
+PY_TEST_DEPS := pytest pytest-benchmark cryptography authlib flask gunicorn mypy
 
 # pytest's exit 5 ("no tests ran") is a failure here, with a message, never a silent pass.
 define run_pytest
