@@ -5,14 +5,14 @@ CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 NETNS := scripts/netns
 
-.PHONY: demo test rust-deps lint rust-test conformance build release bench c-deps c-test header
+.PHONY: demo test rust-deps lint rust-test conformance build release bench c-deps c-test header python-test python-bench
 
 ## make demo: build the CLI, serve sample client documents on a throwaway loopback HTTPS host, resolve them.
 demo: release
 	scripts/demo.sh
 
 ## make test: every test of every part.
-test: lint rust-test c-test conformance
+test: lint rust-test c-test conformance python-test
 	@echo "make test: all suites passed"
 
 rust-deps:
@@ -68,3 +68,35 @@ c-test: rust-deps c-deps release
 
 bench: rust-deps
 	$(NETNS) $(CARGO) bench --offline
+
+# -- Python binding (bindings/python) -------------------------------------------------------------------------------
+# pip installs the package from its directory (its build runs cargo on this crate and ships libcimd in the wheel)
+# and the test tools from PyPI, outside the namespace; pytest then runs inside scripts/netns, where only loopback
+# exists and tests/hosts maps the test host names.
+PYTHON ?= python3
+PY_DIR := bindings/python
+PY_VENV := .cache/python-venv
+PY_BENCH_VENV := .cache/python-bench-venv
+PY_TEST_DEPS := pytest pytest-benchmark cryptography authlib flask gunicorn mypy
+
+# pytest's exit 5 ("no tests ran") is a failure here, with a message, never a silent pass.
+define run_pytest
+	cd $(PY_DIR) && status=0 && CIMD_HOSTS=$(CURDIR)/$(PY_DIR)/tests/hosts $(CURDIR)/$(NETNS) \
+	  $(CURDIR)/$(1)/bin/python -m pytest -p no:cacheprovider $(2) || status=$$?; \
+	if [ $$status = 5 ]; then echo "$(PY_DIR): pytest collected no tests" >&2; fi; exit $$status
+endef
+
+python-test: rust-deps
+	test -x $(PY_VENV)/bin/python || $(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install --quiet $(PY_TEST_DEPS)
+	CARGO=$(CARGO) $(PY_VENV)/bin/pip install --quiet --force-reinstall --no-deps ./$(PY_DIR)
+	$(PY_VENV)/bin/mypy --strict --no-incremental $(PY_DIR)/src/cimd_engine
+	$(call run_pytest,$(PY_VENV),--benchmark-disable)
+
+## make python-bench: times a cache-hit resolve against FastMCP's pure-Python CIMD resolver (docs/benchmarks-python.md).
+python-bench: export CIMD_BENCH_ASSERT := 1
+python-bench: rust-deps
+	test -x $(PY_BENCH_VENV)/bin/python || $(PYTHON) -m venv $(PY_BENCH_VENV)
+	$(PY_BENCH_VENV)/bin/pip install --quiet $(PY_TEST_DEPS) fastmcp
+	CARGO=$(CARGO) $(PY_BENCH_VENV)/bin/pip install --quiet --force-reinstall --no-deps ./$(PY_DIR)
+	$(call run_pytest,$(PY_BENCH_VENV),tests/test_benchmark.py --benchmark-only --benchmark-columns=min,median,mean,ops,rounds)
