@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,7 +52,13 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-func (e *Engine) finalize() { _ = e.Close() }
+// finalized counts engines released by their finalizer, which means a missing Close (tests read it).
+var finalized atomic.Int64
+
+func (e *Engine) finalize() {
+	finalized.Add(1)
+	_ = e.Close()
+}
 
 // Close releases the engine. It waits for calls in progress; later calls return ErrClosed. Closing twice is
 // harmless. Clients already returned stay valid (they are plain Go values).

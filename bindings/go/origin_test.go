@@ -15,6 +15,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -105,6 +107,8 @@ func newOrigin(tb testing.TB, ca *testCA) *origin {
 	o := &origin{routes: map[string]http.HandlerFunc{}, hits: map[string]*atomic.Int64{}}
 	o.server = httptest.NewUnstartedServer(http.HandlerFunc(o.serve))
 	o.server.TLS = &tls.Config{Certificates: []tls.Certificate{ca.serverCert(tb)}}
+	// Handshakes the engine refuses on purpose (an untrusted certificate) are not news.
+	o.server.Config.ErrorLog = log.New(io.Discard, "", 0)
 	o.server.StartTLS()
 	tb.Cleanup(o.server.Close)
 	return o
