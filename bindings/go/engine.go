@@ -97,6 +97,16 @@ type resolveOptions struct {
 	redirectURI *string
 }
 
+// applyOptions collects the options. Kept out of Resolve so that a call without options allocates nothing (the
+// options escape to the heap, since each one is a function that takes their address).
+func applyOptions(opts []ResolveOption) *resolveOptions {
+	o := new(resolveOptions)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}
+
 // WithRedirectURI checks uri as an authorization request's redirect_uri against the client's registered
 // redirect_uris. A mismatch is ErrRedirectURIMismatch: show an error page, never redirect to uri.
 func WithRedirectURI(uri string) ResolveOption {
@@ -115,16 +125,16 @@ func (e *Engine) Resolve(ctx context.Context, clientID string, opts ...ResolveOp
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var o resolveOptions
-	for _, opt := range opts {
-		opt(&o)
+	var redirectURI *string
+	if len(opts) > 0 {
+		redirectURI = applyOptions(opts).redirectURI
 	}
 	known := e.decoded.get(clientID)
 	h := e.enter()
 	if h == nil {
 		return nil, ErrClosed
 	}
-	out := abiResolve(h, clientID, o.redirectURI, deadlineMS(ctx), known.generation())
+	out := abiResolve(h, clientID, redirectURI, deadlineMS(ctx), known.generation())
 	e.leave()
 	return e.answer(clientID, known, &out)
 }
