@@ -7,6 +7,7 @@ import (
 	"time"
 
 	cimd "github.com/cimd/cimd/bindings/go"
+	"github.com/cimd/cimd/bindings/go/internal/testorigin"
 )
 
 // BenchmarkResolveCacheHit measures a Resolve that the cache answers: one call into C, no decoding. Besides
@@ -51,11 +52,11 @@ func BenchmarkResolveCacheHit(b *testing.B) {
 
 // warmEngine starts a local origin, resolves one client_id through a fresh engine, and returns both.
 func warmEngine(b *testing.B) (*cimd.Engine, string) {
-	ca := newTestCA(b)
-	o := newOrigin(b, ca)
-	o.serveDocument("/bench.json", nil)
-	e := newEngine(b, testConfig(ca))
-	id := o.clientID("/bench.json")
+	ca := testorigin.NewCA(b)
+	o := testorigin.New(b, ca)
+	o.ServeDocument("/bench.json", nil)
+	e := newEngine(b, testorigin.Config(ca))
+	id := o.ClientID("/bench.json")
 	for range 2 { // the second call is the first cache hit, which decodes nothing but records the source
 		if _, err := e.Resolve(context.Background(), id); err != nil {
 			b.Fatal(err)

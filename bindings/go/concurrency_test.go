@@ -8,21 +8,22 @@ import (
 	"time"
 
 	cimd "github.com/cimd/cimd/bindings/go"
+	"github.com/cimd/cimd/bindings/go/internal/testorigin"
 )
 
 // TestConcurrentColdResolveFetchesOnce: 200 goroutines resolve one client_id that is not cached yet; the
 // origin sees exactly one request, and every goroutine gets the same document version.
 func TestConcurrentColdResolveFetchesOnce(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
-	id := o.clientID("/cold.json")
-	body := document(id, nil)
-	o.handle("/cold.json", func(w http.ResponseWriter, _ *http.Request) {
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
+	id := o.ClientID("/cold.json")
+	body := testorigin.Document(id, nil)
+	o.Handle("/cold.json", func(w http.ResponseWriter, _ *http.Request) {
 		time.Sleep(200 * time.Millisecond) // long enough for every goroutine to be waiting on this fetch
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	})
-	e := newEngine(t, testConfig(ca))
+	e := newEngine(t, testorigin.Config(ca))
 
 	const goroutines = 200
 	var wg sync.WaitGroup
@@ -48,7 +49,7 @@ func TestConcurrentColdResolveFetchesOnce(t *testing.T) {
 			t.Fatalf("goroutine %d got generation %d, goroutine 0 got %d", i, clients[i].Generation, clients[0].Generation)
 		}
 	}
-	if n := o.hitCount("/cold.json"); n != 1 {
+	if n := o.Hits("/cold.json"); n != 1 {
 		t.Errorf("the origin saw %d requests, want exactly 1", n)
 	}
 	stats, err := e.Stats()
@@ -63,15 +64,15 @@ func TestConcurrentColdResolveFetchesOnce(t *testing.T) {
 // TestConcurrentUseWithClose runs resolves, probes, invalidations and counters from many goroutines while the
 // engine is closed under them (run with -race): no call may crash, and calls after Close get ErrClosed.
 func TestConcurrentUseWithClose(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
 	ids := make([]string, 4)
 	for i := range ids {
 		path := "/c" + string(rune('0'+i)) + ".json"
-		o.serveDocument(path, nil)
-		ids[i] = o.clientID(path)
+		o.ServeDocument(path, nil)
+		ids[i] = o.ClientID(path)
 	}
-	e := newEngine(t, testConfig(ca))
+	e := newEngine(t, testorigin.Config(ca))
 
 	var wg sync.WaitGroup
 	stop := make(chan struct{})

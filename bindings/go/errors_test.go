@@ -12,19 +12,20 @@ import (
 	"time"
 
 	cimd "github.com/cimd/cimd/bindings/go"
+	"github.com/cimd/cimd/bindings/go/internal/testorigin"
 )
 
 // TestErrorCodes provokes every error code the engine can produce against a local origin (all but internal,
 // which only a bug in cimd produces) and checks that it reaches Go as a typed *Error that errors.Is matches
 // with its sentinel, with the OAuth error of decisions.md §7 and a description.
 func TestErrorCodes(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) }) // runs before the origin closes: unblocks the hanging handler
 
-	foreign := newOrigin(t, newTestCA(t)) // its certificate comes from a CA the engine does not trust
-	foreign.serveDocument("/c.json", nil)
+	foreign := testorigin.New(t, testorigin.NewCA(t)) // its certificate comes from a CA the engine does not trust
+	foreign.ServeDocument("/c.json", nil)
 
 	closedPort := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -36,36 +37,36 @@ func TestErrorCodes(t *testing.T) {
 		return port
 	}()
 
-	o.serveDocument("/ok.json", nil)
-	o.handle("/slow.json", func(w http.ResponseWriter, r *http.Request) {
+	o.ServeDocument("/ok.json", nil)
+	o.Handle("/slow.json", func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-release:
 		}
 	})
-	o.handle("/moved.json", func(w http.ResponseWriter, r *http.Request) {
+	o.Handle("/moved.json", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ok.json", http.StatusFound)
 	})
-	o.handle("/gone.json", func(w http.ResponseWriter, r *http.Request) {
+	o.Handle("/gone.json", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "gone", http.StatusGone)
 	})
-	o.handle("/html.json", func(w http.ResponseWriter, r *http.Request) {
+	o.Handle("/html.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		_, _ = w.Write(document(o.clientID("/html.json"), nil))
+		_, _ = w.Write(testorigin.Document(o.ClientID("/html.json"), nil))
 	})
-	o.serveDocument("/large.json", map[string]any{"padding": strings.Repeat("x", 6000)})
-	o.serveJSON("/duplicate.json", []byte(fmt.Sprintf(
+	o.ServeDocument("/large.json", map[string]any{"padding": strings.Repeat("x", 6000)})
+	o.ServeJSON("/duplicate.json", []byte(fmt.Sprintf(
 		`{"client_id": %q, "redirect_uris": ["https://app.example/callback"], "redirect_uris": ["https://evil.example/"]}`,
-		o.clientID("/duplicate.json"))))
-	o.serveDocument("/no-redirects.json", map[string]any{"redirect_uris": nil})
-	o.serveJSON("/mismatch.json", document(o.clientID("/other.json"), nil))
-	o.serveDocument("/secret.json", map[string]any{"client_secret": "hunter2"})
-	o.serveDocument("/pkjwt.json", map[string]any{
+		o.ClientID("/duplicate.json"))))
+	o.ServeDocument("/no-redirects.json", map[string]any{"redirect_uris": nil})
+	o.ServeJSON("/mismatch.json", testorigin.Document(o.ClientID("/other.json"), nil))
+	o.ServeDocument("/secret.json", map[string]any{"client_secret": "hunter2"})
+	o.ServeDocument("/pkjwt.json", map[string]any{
 		"token_endpoint_auth_method": "private_key_jwt",
 		"jwks_uri":                   "https://app.example/jwks.json",
 	})
 
-	base := testConfig(ca)
+	base := testorigin.Config(ca)
 	noLoopback := base
 	noLoopback.AllowLoopback = nil
 	denied := base
@@ -79,25 +80,25 @@ func TestErrorCodes(t *testing.T) {
 		timeout  time.Duration
 		want     *cimd.Error
 	}{
-		{name: "not https", cfg: base, clientID: strings.Replace(o.clientID("/ok.json"), "https:", "http:", 1), want: cimd.ErrInvalidClientIDURL},
-		{name: "IP literal", cfg: base, clientID: strings.Replace(o.clientID("/ok.json"), "localhost", "127.0.0.1", 1), want: cimd.ErrInvalidClientIDURL},
-		{name: "dot segment", cfg: base, clientID: o.clientID("/a/../ok.json"), want: cimd.ErrInvalidClientIDURL},
-		{name: "denied host", cfg: denied, clientID: o.clientID("/ok.json"), want: cimd.ErrHostNotAllowed},
-		{name: "loopback without allow_loopback", cfg: noLoopback, clientID: o.clientID("/ok.json"), want: cimd.ErrBlockedAddress},
+		{name: "not https", cfg: base, clientID: strings.Replace(o.ClientID("/ok.json"), "https:", "http:", 1), want: cimd.ErrInvalidClientIDURL},
+		{name: "IP literal", cfg: base, clientID: strings.Replace(o.ClientID("/ok.json"), "localhost", "127.0.0.1", 1), want: cimd.ErrInvalidClientIDURL},
+		{name: "dot segment", cfg: base, clientID: o.ClientID("/a/../ok.json"), want: cimd.ErrInvalidClientIDURL},
+		{name: "denied host", cfg: denied, clientID: o.ClientID("/ok.json"), want: cimd.ErrHostNotAllowed},
+		{name: "loopback without allow_loopback", cfg: noLoopback, clientID: o.ClientID("/ok.json"), want: cimd.ErrBlockedAddress},
 		{name: "connection refused", cfg: base, clientID: "https://localhost:" + closedPort + "/c.json", want: cimd.ErrConnectError},
-		{name: "untrusted certificate", cfg: base, clientID: foreign.clientID("/c.json"), want: cimd.ErrTLSError},
-		{name: "deadline", cfg: base, clientID: o.clientID("/slow.json"), timeout: 300 * time.Millisecond, want: cimd.ErrTimeout},
-		{name: "status 404", cfg: base, clientID: o.clientID("/missing.json"), want: cimd.ErrHTTPStatus},
-		{name: "status 410", cfg: base, clientID: o.clientID("/gone.json"), want: cimd.ErrHTTPStatus},
-		{name: "redirect", cfg: base, clientID: o.clientID("/moved.json"), want: cimd.ErrRedirectNotFollowed},
-		{name: "too large", cfg: base, clientID: o.clientID("/large.json"), want: cimd.ErrTooLarge},
-		{name: "text/html", cfg: base, clientID: o.clientID("/html.json"), want: cimd.ErrInvalidContentType},
-		{name: "duplicate member", cfg: base, clientID: o.clientID("/duplicate.json"), want: cimd.ErrInvalidJSON},
-		{name: "no redirect_uris", cfg: base, clientID: o.clientID("/no-redirects.json"), want: cimd.ErrInvalidMetadata},
-		{name: "client_id mismatch", cfg: base, clientID: o.clientID("/mismatch.json"), want: cimd.ErrClientIDMismatch},
-		{name: "client_secret", cfg: base, clientID: o.clientID("/secret.json"), want: cimd.ErrForbiddenMetadata},
-		{name: "private_key_jwt on a none-only server", cfg: base, clientID: o.clientID("/pkjwt.json"), want: cimd.ErrUnsupportedAuthMethod},
-		{name: "redirect_uri", cfg: base, clientID: o.clientID("/ok.json"), opts: []cimd.ResolveOption{cimd.WithRedirectURI("https://evil.example/cb")}, want: cimd.ErrRedirectURIMismatch},
+		{name: "untrusted certificate", cfg: base, clientID: foreign.ClientID("/c.json"), want: cimd.ErrTLSError},
+		{name: "deadline", cfg: base, clientID: o.ClientID("/slow.json"), timeout: 300 * time.Millisecond, want: cimd.ErrTimeout},
+		{name: "status 404", cfg: base, clientID: o.ClientID("/missing.json"), want: cimd.ErrHTTPStatus},
+		{name: "status 410", cfg: base, clientID: o.ClientID("/gone.json"), want: cimd.ErrHTTPStatus},
+		{name: "redirect", cfg: base, clientID: o.ClientID("/moved.json"), want: cimd.ErrRedirectNotFollowed},
+		{name: "too large", cfg: base, clientID: o.ClientID("/large.json"), want: cimd.ErrTooLarge},
+		{name: "text/html", cfg: base, clientID: o.ClientID("/html.json"), want: cimd.ErrInvalidContentType},
+		{name: "duplicate member", cfg: base, clientID: o.ClientID("/duplicate.json"), want: cimd.ErrInvalidJSON},
+		{name: "no redirect_uris", cfg: base, clientID: o.ClientID("/no-redirects.json"), want: cimd.ErrInvalidMetadata},
+		{name: "client_id mismatch", cfg: base, clientID: o.ClientID("/mismatch.json"), want: cimd.ErrClientIDMismatch},
+		{name: "client_secret", cfg: base, clientID: o.ClientID("/secret.json"), want: cimd.ErrForbiddenMetadata},
+		{name: "private_key_jwt on a none-only server", cfg: base, clientID: o.ClientID("/pkjwt.json"), want: cimd.ErrUnsupportedAuthMethod},
+		{name: "redirect_uri", cfg: base, clientID: o.ClientID("/ok.json"), opts: []cimd.ResolveOption{cimd.WithRedirectURI("https://evil.example/cb")}, want: cimd.ErrRedirectURIMismatch},
 	}
 	if os.Getenv("CIMD_IN_NETNS") == "1" {
 		// Only where no packet can leave the machine: a lookup of an unknown name would otherwise go to the
@@ -176,36 +177,36 @@ func checkEngineError(t *testing.T, err error, want *cimd.Error) {
 }
 
 func TestRateLimited(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
-	o.serveDocument("/a.json", nil)
-	o.serveDocument("/b.json", nil)
-	cfg := testConfig(ca)
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
+	o.ServeDocument("/a.json", nil)
+	o.ServeDocument("/b.json", nil)
+	cfg := testorigin.Config(ca)
 	cfg.PerHostRate = &cimd.RateLimit{PerMinute: 1, Burst: 1}
 	e := newEngine(t, cfg)
-	if _, err := e.Resolve(context.Background(), o.clientID("/a.json")); err != nil {
+	if _, err := e.Resolve(context.Background(), o.ClientID("/a.json")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.Resolve(context.Background(), o.clientID("/b.json"))
+	_, err := e.Resolve(context.Background(), o.ClientID("/b.json"))
 	checkEngineError(t, err, cimd.ErrRateLimited)
-	if n := o.hitCount("/b.json"); n != 0 {
+	if n := o.Hits("/b.json"); n != 0 {
 		t.Errorf("a rate-limited fetch reached the origin (%d requests)", n)
 	}
 	// Cached answers are not rate limited.
-	if _, err := e.Resolve(context.Background(), o.clientID("/a.json")); err != nil {
+	if _, err := e.Resolve(context.Background(), o.ClientID("/a.json")); err != nil {
 		t.Errorf("cache hit under the rate limit: %v", err)
 	}
 }
 
 func TestErrorsAreNotCached(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
-	e := newEngine(t, testConfig(ca))
-	id := o.clientID("/later.json")
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
+	e := newEngine(t, testorigin.Config(ca))
+	id := o.ClientID("/later.json")
 	if _, err := e.Resolve(context.Background(), id); !errors.Is(err, cimd.ErrHTTPStatus) {
 		t.Fatalf("err = %v, want http_status", err)
 	}
-	o.serveDocument("/later.json", nil)
+	o.ServeDocument("/later.json", nil)
 	if _, err := e.Resolve(context.Background(), id); err != nil {
 		t.Fatalf("after the document appeared: %v", err)
 	}

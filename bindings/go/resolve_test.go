@@ -9,13 +9,14 @@ import (
 	"time"
 
 	cimd "github.com/cimd/cimd/bindings/go"
+	"github.com/cimd/cimd/bindings/go/internal/testorigin"
 )
 
 func TestResolveDecodesEveryResultField(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
 	jwks := map[string]any{"keys": []any{map[string]any{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}}}
-	o.serveDocument("/full.json", map[string]any{
+	o.ServeDocument("/full.json", map[string]any{
 		"client_name":                "Full Client",
 		"client_uri":                 "https://app.example/",
 		"logo_uri":                   "https://app.example/logo.png",
@@ -32,8 +33,8 @@ func TestResolveDecodesEveryResultField(t *testing.T) {
 		"software_version":           "2.1",
 		"post_logout_redirect_uris":  []string{"https://app.example/bye"},
 	})
-	e := newEngine(t, testConfig(ca))
-	id := o.clientID("/full.json")
+	e := newEngine(t, testorigin.Config(ca))
+	id := o.ClientID("/full.json")
 
 	before := time.Now().Add(-2 * time.Second)
 	c, err := e.Resolve(context.Background(), id)
@@ -82,14 +83,14 @@ func TestResolveDecodesEveryResultField(t *testing.T) {
 }
 
 func TestResolveReportsWarnings(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
-	o.serveDocument("/warn.json", map[string]any{
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
+	o.ServeDocument("/warn.json", map[string]any{
 		"redirect_uris": []string{"http://localhost/callback"},
 		"logo_uri":      "javascript:alert(1)",
 	})
-	e := newEngine(t, testConfig(ca))
-	c, err := e.Resolve(context.Background(), o.clientID("/warn.json"))
+	e := newEngine(t, testorigin.Config(ca))
+	c, err := e.Resolve(context.Background(), o.ClientID("/warn.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,11 +105,11 @@ func TestResolveReportsWarnings(t *testing.T) {
 }
 
 func TestRedirectURICheck(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
-	o.serveDocument("/r.json", nil)
-	e := newEngine(t, testConfig(ca))
-	id := o.clientID("/r.json")
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
+	o.ServeDocument("/r.json", nil)
+	e := newEngine(t, testorigin.Config(ca))
+	id := o.ClientID("/r.json")
 	ctx := context.Background()
 
 	for _, ok := range []string{
@@ -138,17 +139,17 @@ func TestRedirectURICheck(t *testing.T) {
 		}
 	}
 	// The mismatch is a verdict on the request, not on the client: the document was fetched once and stays cached.
-	if n := o.hitCount("/r.json"); n != 1 {
+	if n := o.Hits("/r.json"); n != 1 {
 		t.Errorf("origin saw %d requests, want 1", n)
 	}
 }
 
 func TestCachingReusesDecodedClients(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
-	o.serveDocument("/c.json", nil)
-	e := newEngine(t, testConfig(ca))
-	id := o.clientID("/c.json")
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
+	o.ServeDocument("/c.json", nil)
+	e := newEngine(t, testorigin.Config(ca))
+	id := o.ClientID("/c.json")
 	ctx := context.Background()
 
 	first, err := e.Resolve(ctx, id)
@@ -172,7 +173,7 @@ func TestCachingReusesDecodedClients(t *testing.T) {
 	if first.Generation != second.Generation || &first.RedirectURIs[0] != &second.RedirectURIs[0] {
 		t.Error("the cache hit did not share the decoded document of the first answer")
 	}
-	if n := o.hitCount("/c.json"); n != 1 {
+	if n := o.Hits("/c.json"); n != 1 {
 		t.Errorf("origin saw %d requests, want 1", n)
 	}
 
@@ -209,17 +210,17 @@ func TestCachingReusesDecodedClients(t *testing.T) {
 	if err != nil || again.Source != cimd.SourceNetwork {
 		t.Fatalf("Resolve after Invalidate = %+v, %v; want a network answer", again, err)
 	}
-	if n := o.hitCount("/c.json"); n != 2 {
+	if n := o.Hits("/c.json"); n != 2 {
 		t.Errorf("origin saw %d requests, want 2", n)
 	}
 }
 
 func TestRefreshReportsChangedFields(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
-	o.serveDocument("/c.json", map[string]any{"scope": "read"})
-	e := newEngine(t, testConfig(ca))
-	id := o.clientID("/c.json")
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
+	o.ServeDocument("/c.json", map[string]any{"scope": "read"})
+	e := newEngine(t, testorigin.Config(ca))
+	id := o.ClientID("/c.json")
 	ctx := context.Background()
 
 	before, err := e.Resolve(ctx, id)
@@ -234,7 +235,7 @@ func TestRefreshReportsChangedFields(t *testing.T) {
 		t.Errorf("refresh of an unchanged document: generation %d -> %d, changed %v", before.Generation, same.Generation, same.Changed)
 	}
 
-	o.serveDocument("/c.json", map[string]any{"scope": "read write", "redirect_uris": []string{"https://app.example/new"}})
+	o.ServeDocument("/c.json", map[string]any{"scope": "read write", "redirect_uris": []string{"https://app.example/new"}})
 	after, err := e.Refresh(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -262,18 +263,18 @@ func TestRefreshReportsChangedFields(t *testing.T) {
 }
 
 func TestContext(t *testing.T) {
-	ca := newTestCA(t)
-	o := newOrigin(t, ca)
-	o.serveDocument("/c.json", nil)
-	e := newEngine(t, testConfig(ca))
-	id := o.clientID("/c.json")
+	ca := testorigin.NewCA(t)
+	o := testorigin.New(t, ca)
+	o.ServeDocument("/c.json", nil)
+	e := newEngine(t, testorigin.Config(ca))
+	id := o.ClientID("/c.json")
 
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := e.Resolve(canceled, id); !errors.Is(err, context.Canceled) {
 		t.Errorf("Resolve with a canceled context = %v, want context.Canceled", err)
 	}
-	if n := o.hitCount("/c.json"); n != 0 {
+	if n := o.Hits("/c.json"); n != 0 {
 		t.Errorf("a canceled call reached the origin (%d requests)", n)
 	}
 	// A cache hit answers whatever the deadline.

@@ -1,10 +1,10 @@
-package cimd_test
-
-// Test fixtures: a throwaway certificate authority and a local HTTPS origin that serves client documents.
+// Package testorigin provides test fixtures for the Go binding and its examples: a throwaway certificate
+// authority and a local HTTPS origin that serves client documents.
 //
 // Network safety: the origin listens on 127.0.0.1 only (httptest's default), the engine is configured with
 // allow_loopback, and every client_id the tests resolve names localhost. Run the tests inside scripts/netns
 // (make go-test does), where loopback is the only network there is.
+package testorigin
 
 import (
 	"crypto/ecdsa"
@@ -32,14 +32,14 @@ import (
 	cimd "github.com/cimd/cimd/bindings/go"
 )
 
-// testCA is a certificate authority made for one test run.
-type testCA struct {
+// CA is a certificate authority made for one test run.
+type CA struct {
 	cert    *x509.Certificate
 	key     *ecdsa.PrivateKey
-	pemFile string
+	PEMFile string
 }
 
-func newTestCA(tb testing.TB) *testCA {
+func NewCA(tb testing.TB) *CA {
 	tb.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -66,11 +66,11 @@ func newTestCA(tb testing.TB) *testCA {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	return &testCA{cert: cert, key: key, pemFile: path}
+	return &CA{cert: cert, key: key, PEMFile: path}
 }
 
-// serverCert issues a certificate for localhost and the loopback addresses.
-func (ca *testCA) serverCert(tb testing.TB) tls.Certificate {
+// ServerCert issues a certificate for localhost and the loopback addresses.
+func (ca *CA) ServerCert(tb testing.TB) tls.Certificate {
 	tb.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -93,20 +93,20 @@ func (ca *testCA) serverCert(tb testing.TB) tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-// origin is a local HTTPS host for client documents. Handlers are set per path; every request is counted.
-type origin struct {
+// Origin is a local HTTPS host for client documents. Handlers are set per path; every request is counted.
+type Origin struct {
 	server *httptest.Server
 	mu     sync.Mutex
 	routes map[string]http.HandlerFunc
 	hits   map[string]*atomic.Int64
 }
 
-// newOrigin starts an HTTPS origin on 127.0.0.1 whose certificate ca issued.
-func newOrigin(tb testing.TB, ca *testCA) *origin {
+// New starts an HTTPS origin on 127.0.0.1 whose certificate ca issued.
+func New(tb testing.TB, ca *CA) *Origin {
 	tb.Helper()
-	o := &origin{routes: map[string]http.HandlerFunc{}, hits: map[string]*atomic.Int64{}}
-	o.server = httptest.NewUnstartedServer(http.HandlerFunc(o.serve))
-	o.server.TLS = &tls.Config{Certificates: []tls.Certificate{ca.serverCert(tb)}}
+	o := &Origin{routes: map[string]http.HandlerFunc{}, hits: map[string]*atomic.Int64{}}
+	o.server = httptest.NewUnstartedServer(http.HandlerFunc(o.serveHTTP))
+	o.server.TLS = &tls.Config{Certificates: []tls.Certificate{ca.ServerCert(tb)}}
 	// Handshakes the engine refuses on purpose (an untrusted certificate) are not news.
 	o.server.Config.ErrorLog = log.New(io.Discard, "", 0)
 	o.server.StartTLS()
@@ -114,7 +114,7 @@ func newOrigin(tb testing.TB, ca *testCA) *origin {
 	return o
 }
 
-func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
+func (o *Origin) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	o.mu.Lock()
 	route, counter := o.routes[r.URL.Path], o.counter(r.URL.Path)
 	o.mu.Unlock()
@@ -126,7 +126,7 @@ func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 	route(w, r)
 }
 
-func (o *origin) counter(path string) *atomic.Int64 {
+func (o *Origin) counter(path string) *atomic.Int64 {
 	c := o.hits[path]
 	if c == nil {
 		c = new(atomic.Int64)
@@ -135,44 +135,44 @@ func (o *origin) counter(path string) *atomic.Int64 {
 	return c
 }
 
-// handle sets the handler of a path.
-func (o *origin) handle(path string, h http.HandlerFunc) {
+// Handle sets the handler of a path.
+func (o *Origin) Handle(path string, h http.HandlerFunc) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.routes[path] = h
 }
 
-// serveJSON serves body as application/json with a one-hour max-age.
-func (o *origin) serveJSON(path string, body []byte) {
-	o.handle(path, func(w http.ResponseWriter, _ *http.Request) {
+// ServeJSON serves body as application/json with a one-hour max-age.
+func (o *Origin) ServeJSON(path string, body []byte) {
+	o.Handle(path, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "max-age=3600")
 		_, _ = w.Write(body)
 	})
 }
 
-// serveDocument serves a valid client document for the client_id of path, with extra members merged in (a nil
+// ServeDocument serves a valid client document for the client_id of path, with extra members merged in (a nil
 // value deletes a member).
-func (o *origin) serveDocument(path string, extra map[string]any) {
-	o.serveJSON(path, document(o.clientID(path), extra))
+func (o *Origin) ServeDocument(path string, extra map[string]any) {
+	o.ServeJSON(path, Document(o.ClientID(path), extra))
 }
 
-// hitCount is how many requests reached path.
-func (o *origin) hitCount(path string) int64 {
+// Hits is how many requests reached path.
+func (o *Origin) Hits(path string) int64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.counter(path).Load()
 }
 
-// clientID is the client_id URL of a path on this origin, by the name localhost (IP-literal client_ids are
+// ClientID is the client_id URL of a path on this origin, by the name localhost (IP-literal client_ids are
 // always refused).
-func (o *origin) clientID(path string) string {
+func (o *Origin) ClientID(path string) string {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(o.server.URL, "https://"))
 	return "https://localhost:" + port + path
 }
 
-// document is a valid client document for clientID, with extra members merged in (nil deletes).
-func document(clientID string, extra map[string]any) []byte {
+// Document is a valid client document for clientID, with extra members merged in (nil deletes).
+func Document(clientID string, extra map[string]any) []byte {
 	doc := map[string]any{
 		"client_id":     clientID,
 		"client_name":   "Test Client",
@@ -192,23 +192,12 @@ func document(clientID string, extra map[string]any) []byte {
 	return body
 }
 
-// testConfig is a configuration for the local origin: loopback allowed, the test CA trusted, rate limits that
+// Config is a configuration for the local origin: loopback allowed, the test CA trusted, rate limits that
 // no test reaches unless it means to.
-func testConfig(ca *testCA) cimd.Config {
+func Config(ca *CA) cimd.Config {
 	return cimd.Config{
 		AllowLoopback: cimd.Ptr(true),
-		ExtraCAFile:   cimd.Ptr(ca.pemFile),
+		ExtraCAFile:   cimd.Ptr(ca.PEMFile),
 		PerHostRate:   &cimd.RateLimit{PerMinute: 100000, Burst: 10000},
 	}
-}
-
-// newEngine creates an engine that is closed when the test ends.
-func newEngine(tb testing.TB, cfg cimd.Config) *cimd.Engine {
-	tb.Helper()
-	e, err := cimd.New(cfg)
-	if err != nil {
-		tb.Fatalf("cimd.New: %v", err)
-	}
-	tb.Cleanup(func() { _ = e.Close() })
-	return e
 }
