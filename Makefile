@@ -61,4 +61,4 @@ go-test: go-deps go-lib
 
 ## make go-bench: the Go binding's cache-hit benchmark (docs/benchmarks-go.md).
 go-bench: go-deps go-lib
-	cd bindings/go && $(CURDIR)/$(NETNS) $(GO_OFFLINE) $(GO) test -run '^$$' -bench ResolveCacheHit -benchmem -count 5 .
+	cd bindings/go && $(CURDIR)/$(NETNS) $(GO_OFFLINE) $(GO) test -run '^$$' -bench 'ResolveCacheHit|CgoCrossing' -benchmem -count 5 .

@@ -76,3 +76,11 @@ func TestFinalizerReleasesAnUnclosedEngine(t *testing.T) {
 		t.Error("a closed engine was finalized")
 	}
 }
+
+// BenchmarkCgoCrossing is the floor under every call: one crossing into C and back (cimd_abi_version does
+// nothing else), for comparison with BenchmarkResolveCacheHit.
+func BenchmarkCgoCrossing(b *testing.B) {
+	for range b.N {
+		abiVersion()
+	}
+}

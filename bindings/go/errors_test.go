@@ -72,14 +72,15 @@ func TestErrorCodes(t *testing.T) {
 	denied := base
 	denied.DeniedHosts = []string{"localhost"}
 
-	cases := []struct {
+	type errorCase struct {
 		name     string
 		cfg      cimd.Config
 		clientID string
 		opts     []cimd.ResolveOption
 		timeout  time.Duration
 		want     *cimd.Error
-	}{
+	}
+	cases := []errorCase{
 		{name: "not https", cfg: base, clientID: strings.Replace(o.ClientID("/ok.json"), "https:", "http:", 1), want: cimd.ErrInvalidClientIDURL},
 		{name: "IP literal", cfg: base, clientID: strings.Replace(o.ClientID("/ok.json"), "localhost", "127.0.0.1", 1), want: cimd.ErrInvalidClientIDURL},
 		{name: "dot segment", cfg: base, clientID: o.ClientID("/a/../ok.json"), want: cimd.ErrInvalidClientIDURL},
@@ -103,14 +104,7 @@ func TestErrorCodes(t *testing.T) {
 	if os.Getenv("CIMD_IN_NETNS") == "1" {
 		// Only where no packet can leave the machine: a lookup of an unknown name would otherwise go to the
 		// system's resolver.
-		cases = append(cases, struct {
-			name     string
-			cfg      cimd.Config
-			clientID string
-			opts     []cimd.ResolveOption
-			timeout  time.Duration
-			want     *cimd.Error
-		}{name: "unknown host", cfg: base, clientID: "https://cimd-go-test.invalid/c.json", want: cimd.ErrDNSError})
+		cases = append(cases, errorCase{name: "unknown host", cfg: base, clientID: "https://cimd-go-test.invalid/c.json", want: cimd.ErrDNSError})
 	} else {
 		t.Log("dns_error is checked only inside scripts/netns")
 	}
