@@ -5,14 +5,15 @@ CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 NETNS := scripts/netns
 
-.PHONY: demo test rust-deps lint rust-test conformance build release bench go-deps go-lib go-test go-bench
+.PHONY: demo test rust-deps lint rust-test conformance build release bench c-deps c-test header go-deps go-lib \
+	go-test go-bench
 
 ## make demo: build the CLI, serve sample client documents on a throwaway loopback HTTPS host, resolve them.
 demo: release
 	scripts/demo.sh
 
 ## make test: every test of every part.
-test: lint rust-test conformance go-test
+test: lint rust-test c-test conformance go-test
 	@echo "make test: all suites passed"
 
 rust-deps:
@@ -23,6 +24,7 @@ rust-deps:
 lint: rust-deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features ffi-test-panic -- -D warnings
 
 # Tests are built outside and run inside an isolated network namespace (only loopback exists there).
 rust-test: rust-deps
@@ -34,6 +36,36 @@ release: rust-deps
 
 conformance: release
 	python3 ../shared/conformance/harness.py --cimd target/release/cimd
+
+# The C ABI (src/ffi, include/cimd.h). The C tests link a release library built with the test-only export
+# cimd_test_panic (cargo feature ffi-test-panic) in its own target directory, so that the library in
+# target/release stays the production one; the example links the production library, shared and static.
+C_TEST_LIB := target/c-test/release
+C_BIN := target/c
+C_FLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -O1 -Iinclude
+
+c-deps:
+	@command -v gcc >/dev/null && command -v valgrind >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq gcc valgrind; \
+	  else echo "c-test needs gcc and valgrind (apt-get install gcc valgrind)"; exit 1; fi; }
+
+## make header: regenerate include/cimd.h from src/ffi after changing the ABI (commit it with the change).
+header: rust-deps
+	CIMD_UPDATE_HEADER=1 $(CARGO) test --test c_header
+
+c-test: rust-deps c-deps release
+	$(CARGO) test --test c_header
+	$(CARGO) build --release --lib --features ffi-test-panic --target-dir target/c-test
+	$(CARGO) build --example c-test-host
+	mkdir -p $(C_BIN)
+	for test in tests/c/test_*.c; do \
+	  gcc $(C_FLAGS) "$$test" -o $(C_BIN)/"$$(basename "$$test" .c)" \
+	    -L$(C_TEST_LIB) -Wl,-rpath,$(CURDIR)/$(C_TEST_LIB) -lcimd -lpthread; \
+	done
+	gcc $(C_FLAGS) examples/c/resolve.c -o $(C_BIN)/resolve-shared \
+	  -Ltarget/release -Wl,-rpath,$(CURDIR)/target/release -lcimd
+	gcc $(C_FLAGS) examples/c/resolve.c -o $(C_BIN)/resolve-static target/release/libcimd.a -lpthread -ldl -lm
+	$(NETNS) tests/c/run.sh target/debug/examples/c-test-host $(C_BIN)
 
 bench: rust-deps
 	$(NETNS) $(CARGO) bench --offline

@@ -173,12 +173,29 @@ struct IoShared {
 
 impl Drop for Io {
     fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        if self.pid == std::process::id() {
             // Never block: the engine may be dropped from inside someone else's async context.
-            rt.shutdown_background();
+            runtime.shutdown_background();
+        } else {
+            // Inherited through fork(): the runtime's threads exist only in the parent, so shutting it down
+            // would wait for or signal threads that are not there, and its I/O state (connections, locks) is
+            // the parent's. Nothing of it is touched: it is parked, reachable, for the life of the process.
+            INHERITED_IO
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((runtime, self.shared.clone()));
         }
     }
 }
+
+/// The I/O sides inherited through fork() (see `Drop for Io`): one per engine per fork. Never removed, and a
+/// static is never dropped, so nothing of them runs in this process.
+static INHERITED_IO: Mutex<Vec<InheritedIo>> = Mutex::new(Vec::new());
+
+type InheritedIo = (tokio::runtime::Runtime, Arc<IoShared>);
 
 /// Everything the engine's tasks share; holds no runtime (a task must never own the runtime it runs on).
 struct Core {
@@ -297,10 +314,8 @@ impl Engine {
                 return Ok(current.shared.clone());
             }
         }
-        if let Some(inherited) = io.take() {
-            // Its threads exist only in the parent; dropping it here would wait for them forever.
-            std::mem::forget(inherited);
-        }
+        // An I/O side from before a fork() is parked by its Drop; this process gets its own.
+        drop(io.take());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(self.worker_threads)
             .thread_name("cimd-io")

@@ -4,24 +4,25 @@
 //! second time as C literals here, each name is copied once into a NUL-terminated string that lives for the rest
 //! of the process, and handed out from then on. Only name lookups come here, never the resolve path.
 
-use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
 use std::sync::Mutex;
 
 use once_cell::sync::Lazy;
 
-static INTERNED: Lazy<Mutex<HashMap<&'static str, &'static CStr>>> = Lazy::new(Default::default);
+/// A list rather than a hash map: a few dozen names, looked up rarely; and a hash table's allocation is only
+/// referenced from its middle, which leak checkers such as valgrind report as "possibly lost".
+static INTERNED: Lazy<Mutex<Vec<(&'static str, &'static CStr)>>> = Lazy::new(Default::default);
 
 /// `name` as a static NUL-terminated string, or NULL if it contains a NUL (no engine name does).
 pub(crate) fn c_name(name: &'static str) -> *const c_char {
     let mut interned = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(c) = interned.get(name) {
+    if let Some((_, c)) = interned.iter().find(|(n, _)| *n == name) {
         return c.as_ptr();
     }
     match CString::new(name) {
         Ok(c) => {
             let c: &'static CStr = Box::leak(c.into_boxed_c_str());
-            interned.insert(name, c);
+            interned.push((name, c));
             c.as_ptr()
         }
         Err(_) => std::ptr::null(),

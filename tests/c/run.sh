@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the C tests and the C example against the loopback test origin, each under valgrind.
+#   scripts/netns tests/c/run.sh HOST_BIN BIN_DIR
+# HOST_BIN is the test origin (tests/c/host.rs); BIN_DIR holds the test_* programs and the resolve-* examples
+# (make c-test builds them). Must run inside scripts/netns: only loopback exists there.
+set -euo pipefail
+[ "${CIMD_IN_NETNS:-}" = 1 ] || { echo "run.sh: run me inside scripts/netns" >&2; exit 2; }
+host=$1 bin=$2
+here=$(cd "$(dirname "$0")" && pwd)
+
+valgrind=(valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,possible
+  --errors-for-leak-kinds=definite,possible --suppressions="$here/valgrind.supp" --num-callers=40)
+
+# Start the origin; it prints NAME=value lines, then serves until its stdin closes.
+coproc HOST { exec "$host"; }
+host_pid=$HOST_PID
+trap 'kill "$host_pid" 2>/dev/null || true' EXIT
+for _ in 1 2 3; do
+  IFS= read -r line <&"${HOST[0]}"
+  export "${line?}"
+done
+
+status=0
+# run [VALGRIND_OPTION...] PROGRAM [ARG...]
+run() {
+  echo "== $*"
+  if ! "${valgrind[@]}" "$@"; then
+    echo "FAILED: $*" >&2
+    status=1
+  fi
+}
+for test in "$bin"/test_*; do
+  case $test in
+    # Leaks are checked by the test itself, in the parent only (see the comment at the top of test_fork.c).
+    */test_fork) run --leak-check=no "$test" ;;
+    *) run "$test" ;;
+  esac
+done
+# The example, linked both ways, prints the resolved client (one JSON line).
+export CIMD_CONFIG="{\"allow_loopback\": true, \"extra_ca_file\": \"$CIMD_TEST_CA\"}"
+for example in "$bin"/resolve-shared "$bin"/resolve-static; do
+  run "$example" "https://localhost:$CIMD_TEST_PORT/ok.json" "http://localhost:8080/callback"
+done
+
+exec {HOST[1]}>&-
+wait "$host_pid" || true
+trap - EXIT
+[ "$status" = 0 ] && echo "C tests: all passed"
+exit "$status"
