@@ -74,7 +74,10 @@ bench: rust-deps
 # GOPROXY=off, so a test that needed the network would fail instead of reaching out.
 GO ?= go
 GO_MODULES := bindings/go bindings/go/examples/fosite
-GO_OFFLINE := env GOFLAGS=-mod=mod GOPROXY=off
+# Go's build cache does not see C libraries named in #cgo LDFLAGS, so a rebuilt libcimd.a would not be relinked;
+# its checksum in CGO_CFLAGS makes a changed library rebuild the cgo package and everything linked with it.
+GO_LIB_SUM = $(shell sha256sum target/release/libcimd.a | cut -c1-16)
+GO_OFFLINE = env GOFLAGS=-mod=mod GOPROXY=off CGO_CFLAGS="-O2 -g -DCIMD_LIBRARY_SUM=$(GO_LIB_SUM)"
 
 go-deps:
 	@command -v $(GO) >/dev/null || { echo "go is required (https://go.dev/dl)"; exit 1; }
