@@ -129,3 +129,20 @@ func TestConcurrentUseWithClose(t *testing.T) {
 		t.Errorf("DiscoveryMetadata after Close = %v, want ErrClosed", err)
 	}
 }
+
+// TestZeroEngineIsClosed: an Engine not made by New behaves as a closed one instead of crashing.
+func TestZeroEngineIsClosed(t *testing.T) {
+	var e cimd.Engine
+	if _, err := e.Resolve(context.Background(), "https://c.example/a.json"); err != cimd.ErrClosed {
+		t.Errorf("Resolve = %v, want ErrClosed", err)
+	}
+	if _, err := e.Refresh(context.Background(), "https://c.example/a.json"); err != cimd.ErrClosed {
+		t.Errorf("Refresh = %v, want ErrClosed", err)
+	}
+	if _, err := e.Stats(); err != cimd.ErrClosed {
+		t.Errorf("Stats = %v, want ErrClosed", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+}

@@ -129,11 +129,11 @@ func (e *Engine) Resolve(ctx context.Context, clientID string, opts ...ResolveOp
 	if len(opts) > 0 {
 		redirectURI = applyOptions(opts).redirectURI
 	}
-	known := e.decoded.get(clientID)
 	h := e.enter()
 	if h == nil {
 		return nil, ErrClosed
 	}
+	known := e.decoded.get(clientID)
 	out := abiResolve(h, clientID, redirectURI, deadlineMS(ctx), known.generation())
 	e.leave()
 	return e.answer(clientID, known, &out)
@@ -145,11 +145,11 @@ func (e *Engine) Refresh(ctx context.Context, clientID string) (*Client, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	known := e.decoded.get(clientID)
 	h := e.enter()
 	if h == nil {
 		return nil, ErrClosed
 	}
+	known := e.decoded.get(clientID)
 	out := abiRefresh(h, clientID, deadlineMS(ctx), known.generation())
 	e.leave()
 	return e.answer(clientID, known, &out)
@@ -158,11 +158,11 @@ func (e *Engine) Refresh(ctx context.Context, clientID string) (*Client, error) 
 // Probe returns the cached answer for a client_id without any I/O and without starting a refresh, or
 // ErrNotCached if a Resolve would have to fetch. It does not check a redirect_uri: Resolve for that.
 func (e *Engine) Probe(clientID string) (*Client, error) {
-	known := e.decoded.get(clientID)
 	h := e.enter()
 	if h == nil {
 		return nil, ErrClosed
 	}
+	known := e.decoded.get(clientID)
 	out := abiProbe(h, clientID, known.generation())
 	e.leave()
 	return e.answer(clientID, known, &out)
