@@ -1,0 +1,131 @@
+package cimd_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	cimd "github.com/cimd/cimd/bindings/go"
+)
+
+func TestConfigMarshalsToTheSharedKeys(t *testing.T) {
+	cfg := cimd.Config{
+		AllowLoopback:           cimd.Ptr(true),
+		PrivateNetworkAllowlist: []cimd.PrivateNetworkGrant{{Host: "docs.corp.example", CIDRs: []string{"10.20.0.0/16"}}},
+		ExtraCAFile:             cimd.Ptr("/etc/ca.pem"),
+		AllowedHosts:            []string{"*.example.com"},
+		DeniedHosts:             []string{"bad.example.com"},
+		AllowQuery:              cimd.Ptr(false),
+		AllowRootPath:           cimd.Ptr(false),
+		MaxDocumentBytes:        cimd.Ptr[uint64](5120),
+		ConnectTimeoutMS:        cimd.Ptr[uint64](2000),
+		FetchTimeoutMS:          cimd.Ptr[uint64](5000),
+		MinCacheTTLS:            cimd.Ptr[uint64](60),
+		MaxCacheTTLS:            cimd.Ptr[uint64](86400),
+		StaleWhileRevalidateS:   cimd.Ptr[uint64](60),
+		StaleIfErrorS:           cimd.Ptr[uint64](3600),
+		CacheMaxEntries:         cimd.Ptr[uint64](10000),
+		CacheMaxBytes:           cimd.Ptr[uint64](64 << 20),
+		AuthMethodsSupported:    []string{"none"},
+		GrantTypesSupported:     []string{"authorization_code"},
+		ResponseTypesSupported:  []string{"code"},
+		LoopbackAnyPort:         cimd.Ptr(true),
+		MaxConcurrentFetches:    cimd.Ptr[uint64](32),
+		PerHostConcurrency:      cimd.Ptr[uint64](4),
+		PerHostRate:             &cimd.RateLimit{PerMinute: 60, Burst: 20},
+	}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]any
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		t.Fatal(err)
+	}
+	// decisions.md §8, in its order.
+	want := []string{"allow_loopback", "private_network_allowlist", "extra_ca_file", "allowed_hosts", "denied_hosts",
+		"allow_query", "allow_root_path", "max_document_bytes", "connect_timeout_ms", "fetch_timeout_ms",
+		"min_cache_ttl_s", "max_cache_ttl_s", "stale_while_revalidate_s", "stale_if_error_s", "cache_max_entries",
+		"auth_methods_supported", "grant_types_supported", "response_types_supported", "loopback_any_port",
+		"max_concurrent_fetches", "per_host_concurrency", "per_host_rate", "cache_max_bytes"}
+	for _, k := range want {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("key %q missing from %s", k, raw)
+		}
+	}
+	if len(keys) != len(want) {
+		t.Errorf("%d keys, want %d: %s", len(keys), len(want), raw)
+	}
+	// Without the file named above the engine refuses it; with it cleared, the engine takes every key.
+	cfg.ExtraCAFile = nil
+	e, err := cimd.New(cfg)
+	if err != nil {
+		t.Fatalf("the engine refused a configuration with every key: %v", err)
+	}
+	_ = e.Close()
+
+	empty, _ := json.Marshal(cimd.Config{})
+	if string(empty) != "{}" {
+		t.Errorf("the zero Config marshals to %s, want {}", empty)
+	}
+}
+
+func TestConfigErrorsComeFromTheEngine(t *testing.T) {
+	for name, cfg := range map[string]cimd.Config{
+		"unknown key":          {Extra: map[string]any{"max_doc_bytes": 100}},
+		"wrong type":           {Extra: map[string]any{"allow_query": "yes"}},
+		"out of range":         {MaxDocumentBytes: cimd.Ptr[uint64](0)},
+		"empty required list":  {AuthMethodsSupported: []string{}},
+		"shared-secret method": {AuthMethodsSupported: []string{"client_secret_basic"}},
+		"unreadable CA file":   {ExtraCAFile: cimd.Ptr("/nonexistent/ca.pem")},
+	} {
+		e, err := cimd.New(cfg)
+		if err == nil {
+			_ = e.Close()
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		var ce *cimd.ConfigError
+		if !errors.As(err, &ce) || !errors.Is(err, cimd.ErrConfig) || ce.Description == "" {
+			t.Errorf("%s: err = %#v, want a *ConfigError with a description", name, err)
+		}
+	}
+	if _, err := cimd.New(cimd.Config{AllowQuery: cimd.Ptr(true), Extra: map[string]any{"allow_query": false}}); err == nil ||
+		!strings.Contains(err.Error(), "allow_query") {
+		t.Errorf("a key set twice: err = %v", err)
+	}
+	// Extra passes keys through to the engine.
+	e, err := cimd.New(cimd.Config{Extra: map[string]any{"allow_query": true}})
+	if err != nil {
+		t.Fatalf("Extra with a known key: %v", err)
+	}
+	_ = e.Close()
+}
+
+func TestDiscoveryMetadata(t *testing.T) {
+	e, err := cimd.New(cimd.Config{AuthMethodsSupported: []string{"none", "private_key_jwt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	d, err := e.DiscoveryMetadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d["client_id_metadata_document_supported"] != true {
+		t.Errorf("client_id_metadata_document_supported = %v", d["client_id_metadata_document_supported"])
+	}
+	methods, _ := json.Marshal(d["token_endpoint_auth_methods_supported"])
+	pkce, _ := json.Marshal(d["code_challenge_methods_supported"])
+	if string(methods) != `["none","private_key_jwt"]` || string(pkce) != `["S256"]` {
+		t.Errorf("discovery = %v", d)
+	}
+}
+
+func TestABIVersion(t *testing.T) {
+	major, _, _ := cimd.ABIVersion()
+	if major != 1 {
+		t.Errorf("ABI major %d, want 1", major)
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/cimd/cimd/bindings/go
+
+go 1.24
