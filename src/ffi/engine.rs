@@ -76,7 +76,9 @@ pub unsafe extern "C" fn cimd_engine_free(engine: *mut *mut cimd_engine) {
         }
         // SAFETY: `engine` is non-NULL and readable per the contract.
         if let Ok(live) = unsafe { handle::borrow(engine.read()) } {
-            live.shutdown(FREE_TIMEOUT);
+            // Waiting panics inside async code (a host that calls us from its own event loop); the engine is
+            // freed all the same, its threads then stop in the background.
+            value_boundary((), || live.shutdown(FREE_TIMEOUT));
         }
         // SAFETY: forwarded contract.
         unsafe { handle::free(engine) }
@@ -178,4 +180,24 @@ pub unsafe extern "C" fn cimd_discovery_json(
 pub unsafe extern "C" fn cimd_entries_json(engine: *const cimd_engine, out: *mut cimd_bytes) -> cimd_status {
     // SAFETY: forwarded contract.
     unsafe { engine_json(engine, out, Engine::entries) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ptr;
+
+    #[test]
+    fn free_from_inside_async_code_still_frees() {
+        let config = "{}";
+        let mut engine = ptr::null_mut();
+        // SAFETY: valid config bytes; the out-parameter is a local.
+        let created =
+            unsafe { cimd_engine_new(config.as_ptr().cast(), config.len(), &mut engine, ptr::null_mut()) };
+        assert_eq!(created, cimd_status::Ok);
+        let host_loop = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        // SAFETY: `engine` is live and used by no one else.
+        host_loop.block_on(async { unsafe { cimd_engine_free(&mut engine) } });
+        assert!(engine.is_null());
+    }
 }
