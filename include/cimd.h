@@ -218,7 +218,10 @@ cimd_status cimd_engine_new(const char *config,
 
 // Frees the engine in `*engine` and sets `*engine` to NULL. Does nothing if `engine` or `*engine` is NULL, so
 // calling it twice on the same variable is harmless. Results and errors obtained from the engine stay valid
-// (free them separately). Fetches still running in the background are abandoned.
+// (free them separately).
+//
+// The engine's I/O threads are stopped, and the call waits for them (at most one second), so that when it
+// returns no thread or socket of the engine remains. Fetches still in flight are abandoned.
 //
 // # Safety
 // `engine` is NULL or points to a pointer that is NULL or an engine from this library that has not been freed

@@ -341,6 +341,22 @@ impl Engine {
         Ok(shared)
     }
 
+    /// Stops the I/O threads and waits up to `timeout` for them to finish; fetches in flight are abandoned and
+    /// their callers get an error. Dropping an engine never blocks, so its threads wind down in the background;
+    /// call this first where that matters: a host that frees an engine and expects its threads and sockets to
+    /// be gone (the C ABI's `cimd_engine_free`). The cache is kept, and a later fetch starts the threads again.
+    /// Never call it from inside async code.
+    pub fn shutdown(&self, timeout: Duration) {
+        let io = self.io.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(mut io) = io {
+            if io.pid == std::process::id() {
+                if let Some(runtime) = io.runtime.take() {
+                    runtime.shutdown_timeout(timeout);
+                }
+            }
+        }
+    }
+
     /// Resolves `client_id`, checking `redirect_uri` when given, from async code.
     pub async fn resolve(&self, client_id: &str, redirect_uri: Option<&str>) -> Result<Resolution, Error> {
         self.resolve_with_deadline(client_id, redirect_uri, None).await
@@ -904,6 +920,18 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Engine>();
         assert_send_sync::<Resolution>();
+    }
+
+    #[test]
+    fn shutdown_stops_the_runtime_and_the_next_need_starts_one() {
+        let e = Engine::from_json("{}").unwrap();
+        let running = |e: &Engine| e.io.lock().unwrap().is_some();
+        assert!(running(&e));
+        e.shutdown(Duration::from_secs(1));
+        assert!(!running(&e));
+        e.shutdown(Duration::from_secs(1));
+        e.io().unwrap();
+        assert!(running(&e));
     }
 
     #[test]

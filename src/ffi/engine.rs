@@ -2,6 +2,7 @@
 //! entry, read the counters, the cache entries and the discovery fields).
 
 use std::ffi::c_char;
+use std::time::Duration;
 
 use super::args::{required_out, str_arg};
 use super::bytes::cimd_bytes;
@@ -54,9 +55,15 @@ pub unsafe extern "C" fn cimd_engine_new(
     })
 }
 
+/// How long `cimd_engine_free` waits for the engine's I/O threads to finish.
+const FREE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Frees the engine in `*engine` and sets `*engine` to NULL. Does nothing if `engine` or `*engine` is NULL, so
 /// calling it twice on the same variable is harmless. Results and errors obtained from the engine stay valid
-/// (free them separately). Fetches still running in the background are abandoned.
+/// (free them separately).
+///
+/// The engine's I/O threads are stopped, and the call waits for them (at most one second), so that when it
+/// returns no thread or socket of the engine remains. Fetches still in flight are abandoned.
 ///
 /// # Safety
 /// `engine` is NULL or points to a pointer that is NULL or an engine from this library that has not been freed
@@ -64,9 +71,32 @@ pub unsafe extern "C" fn cimd_engine_new(
 #[no_mangle]
 pub unsafe extern "C" fn cimd_engine_free(engine: *mut *mut cimd_engine) {
     value_boundary((), || {
+        if engine.is_null() {
+            return;
+        }
+        // SAFETY: `engine` is non-NULL and readable per the contract.
+        if let Ok(live) = unsafe { handle::borrow(engine.read()) } {
+            // Waiting panics inside async code (a host that calls us from its own event loop); the engine is
+            // freed all the same, its threads then stop in the background.
+            value_boundary((), || live.shutdown(FREE_TIMEOUT));
+        }
         // SAFETY: forwarded contract.
         unsafe { handle::free(engine) }
     })
+}
+
+/// The engine and the client_id of a call: the first arguments of every call about one client.
+///
+/// # Safety
+/// `engine` is NULL or a live engine; `client_id` is NULL or valid for reads of `client_id_len` bytes, both
+/// during `'a`.
+pub(crate) unsafe fn engine_and_client_id<'a>(
+    engine: *const cimd_engine,
+    client_id: *const c_char,
+    client_id_len: usize,
+) -> Result<(&'a Engine, &'a str), cimd_status> {
+    // SAFETY: forwarded contract.
+    unsafe { Ok((handle::borrow(engine)?, str_arg(client_id, client_id_len)?)) }
 }
 
 /// Forgets the cached document of one client_id, so that the next resolve fetches it again. Returns
@@ -82,7 +112,7 @@ pub unsafe extern "C" fn cimd_invalidate(
 ) -> cimd_status {
     status_boundary(|| {
         // SAFETY: forwarded contract.
-        let (engine, client_id) = unsafe { (handle::borrow(engine)?, str_arg(client_id, client_id_len)?) };
+        let (engine, client_id) = unsafe { engine_and_client_id(engine, client_id, client_id_len) }?;
         if engine.invalidate(client_id) {
             Ok(())
         } else {
@@ -150,4 +180,24 @@ pub unsafe extern "C" fn cimd_discovery_json(
 pub unsafe extern "C" fn cimd_entries_json(engine: *const cimd_engine, out: *mut cimd_bytes) -> cimd_status {
     // SAFETY: forwarded contract.
     unsafe { engine_json(engine, out, Engine::entries) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ptr;
+
+    #[test]
+    fn free_from_inside_async_code_still_frees() {
+        let config = "{}";
+        let mut engine = ptr::null_mut();
+        // SAFETY: valid config bytes; the out-parameter is a local.
+        let created =
+            unsafe { cimd_engine_new(config.as_ptr().cast(), config.len(), &mut engine, ptr::null_mut()) };
+        assert_eq!(created, cimd_status::Ok);
+        let host_loop = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        // SAFETY: `engine` is live and used by no one else.
+        host_loop.block_on(async { unsafe { cimd_engine_free(&mut engine) } });
+        assert!(engine.is_null());
+    }
 }

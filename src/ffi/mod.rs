@@ -14,16 +14,17 @@
 //! - **Opaque handles with explicit ownership.** [`cimd_engine`], [`cimd_result`] and [`cimd_error`] are
 //!   created by cimd and released by their `_free` function, which takes the address of the caller's pointer
 //!   and sets it to NULL. Borrowed data (the result's JSON, error messages, names) is valid for as long as the
-//!   object it was borrowed from. Owned buffers ([`cimd_bytes`]) have their own free function. See
-//!   [`handle`](self) for how a handle is checked.
+//!   object it was borrowed from. Owned buffers ([`cimd_bytes`]) have their own free function. The
+//!   `handle` module explains how each use checks a handle.
 //! - **Strings in, as (pointer, length) UTF-8.** No NUL terminator is needed or looked for. A NULL pointer
 //!   where a value is required is `CIMD_STATUS_INVALID_ARGUMENT`; bytes that are not UTF-8 are
 //!   `CIMD_STATUS_INVALID_UTF8`.
 //! - **A panic boundary on every export.** A bug that panics inside cimd becomes `CIMD_STATUS_PANIC`; it never
-//!   unwinds into the host or aborts the process (see [`panic`](self)).
+//!   unwinds into the host or aborts the process (the `panic` module explains the design).
 //! - **No callbacks** into the host: every call returns when its work is done.
 //! - **Threads and fork.** Every function may be called on one engine from any number of threads at once
-//!   (except `cimd_engine_free`, which must be the last call). After `fork()`, the child keeps using the
+//!   (except `cimd_engine_free`, which must be the last call, and waits for the engine's I/O threads to
+//!   finish). After `fork()`, the child keeps using the
 //!   parent's engine: the cache is inherited, and the I/O runtime (threads do not survive a fork) is started
 //!   again on first need.
 //!

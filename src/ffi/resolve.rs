@@ -6,8 +6,8 @@
 
 use std::ffi::c_char;
 
-use super::args::{optional_str_arg, required_out, str_arg, timeout_arg, OutParam};
-use super::engine::cimd_engine;
+use super::args::{optional_str_arg, required_out, timeout_arg, OutParam};
+use super::engine::{cimd_engine, engine_and_client_id};
 use super::error::{cimd_error, report, ErrorDetails};
 use super::handle;
 use super::panic::status_boundary;
@@ -67,13 +67,9 @@ pub unsafe extern "C" fn cimd_resolve(
     status_boundary(|| {
         let result = required_out(result)?;
         // SAFETY: forwarded contract.
-        let (engine, client_id, redirect_uri) = unsafe {
-            (
-                handle::borrow(engine)?,
-                str_arg(client_id, client_id_len)?,
-                optional_str_arg(redirect_uri, redirect_uri_len)?,
-            )
-        };
+        let (engine, client_id) = unsafe { engine_and_client_id(engine, client_id, client_id_len) }?;
+        // SAFETY: forwarded contract.
+        let redirect_uri = unsafe { optional_str_arg(redirect_uri, redirect_uri_len) }?;
         let outcome = engine.resolve_blocking(client_id, redirect_uri, timeout_arg(timeout_ms));
         // SAFETY: forwarded contract.
         unsafe { deliver(outcome, result, error) }
@@ -97,7 +93,7 @@ pub unsafe extern "C" fn cimd_probe(
     status_boundary(|| {
         let result = required_out(result)?;
         // SAFETY: forwarded contract.
-        let (engine, client_id) = unsafe { (handle::borrow(engine)?, str_arg(client_id, client_id_len)?) };
+        let (engine, client_id) = unsafe { engine_and_client_id(engine, client_id, client_id_len) }?;
         let cached = engine.probe(client_id).ok_or(cimd_status::NotFound)?;
         // SAFETY: `result` is valid for writes per the contract.
         unsafe { result.write(handle::into_raw(cached)) };
@@ -123,7 +119,7 @@ pub unsafe extern "C" fn cimd_refresh(
     status_boundary(|| {
         let result = required_out(result)?;
         // SAFETY: forwarded contract.
-        let (engine, client_id) = unsafe { (handle::borrow(engine)?, str_arg(client_id, client_id_len)?) };
+        let (engine, client_id) = unsafe { engine_and_client_id(engine, client_id, client_id_len) }?;
         let outcome = engine.refresh_blocking(client_id, timeout_arg(timeout_ms));
         // SAFETY: forwarded contract.
         unsafe { deliver(outcome, result, error) }
