@@ -28,12 +28,20 @@ fuzz_target!(|data: &[u8]| {
         "control, space or backslash accepted: {raw:?}"
     );
     let authority_end = after.find(['/', '?']).unwrap_or(after.len());
-    assert!(!after[..authority_end].contains('@'), "userinfo accepted: {raw:?}");
+    assert!(
+        !after[..authority_end].contains('@'),
+        "userinfo accepted: {raw:?}"
+    );
     let path_and_query = &after[authority_end..];
     let path = &path_and_query[..path_and_query.find('?').unwrap_or(path_and_query.len())];
     assert!(path.starts_with('/'), "no path: {raw:?}");
     for seg in path.split('/') {
-        let name = seg.split(';').next().unwrap_or("").to_ascii_lowercase().replace("%2e", ".");
+        let name = seg
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .replace("%2e", ".");
         assert!(name != "." && name != "..", "dot segment accepted: {raw:?}");
     }
     if !rules.allow_query {
@@ -45,10 +53,20 @@ fuzz_target!(|data: &[u8]| {
     assert!(raw.len() <= cimd::client_id::MAX_CLIENT_ID_LEN);
     // The host the fetcher and the policy use is lower-case ASCII, never an IP address.
     let host = url.host();
-    assert!(!host.is_empty() && host.is_ascii() && host.to_ascii_lowercase() == host, "{host:?}");
-    assert!(cimd::addr::parse_numeric_host(host).is_none(), "IP literal accepted: {raw:?}");
+    assert!(
+        !host.is_empty() && host.is_ascii() && host.to_ascii_lowercase() == host,
+        "{host:?}"
+    );
+    assert!(
+        cimd::addr::parse_numeric_host(host).is_none(),
+        "IP literal accepted: {raw:?}"
+    );
     assert_eq!(url.url().scheme(), "https");
-    assert_eq!(url.url().host_str(), Some(host), "url crate disagrees about the host of {raw:?}");
+    assert_eq!(
+        url.url().host_str(),
+        Some(host),
+        "url crate disagrees about the host of {raw:?}"
+    );
     let shown = url.display_host();
     assert_eq!(shown.ascii, host);
     assert!(!shown.unicode.is_empty());

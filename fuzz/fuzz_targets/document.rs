@@ -13,7 +13,12 @@ use cimd::{Config, ErrorCode, Resolution, ResolvedClient, Source};
 use libfuzzer_sys::fuzz_target;
 
 const CLIENT_ID: &str = "https://c.example/client.json";
-const AUTH: [&str; 4] = ["none", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"];
+const AUTH: [&str; 4] = [
+    "none",
+    "private_key_jwt",
+    "tls_client_auth",
+    "self_signed_tls_client_auth",
+];
 const GRANTS: [&str; 6] = [
     "authorization_code",
     "refresh_token",
@@ -49,8 +54,16 @@ fuzz_target!(|data: &[u8]| {
         auth_methods_supported: pick(&AUTH, head[0] & 0x0f, &d.auth_methods_supported),
         grant_types_supported: pick(&GRANTS, head[1] & 0x3f, &d.grant_types_supported),
         response_types_supported: pick(&RESPONSES, head[2] & 0x07, &d.response_types_supported),
-        max_json_depth: if head[3] & 0x0f == 0 { d.max_json_depth } else { 2 + usize::from(head[3] & 0x0f) * 8 },
-        max_array_items: if head[3] >> 4 == 0 { d.max_array_items } else { usize::from(head[3] >> 4) * 4 },
+        max_json_depth: if head[3] & 0x0f == 0 {
+            d.max_json_depth
+        } else {
+            2 + usize::from(head[3] & 0x0f) * 8
+        },
+        max_array_items: if head[3] >> 4 == 0 {
+            d.max_array_items
+        } else {
+            usize::from(head[3] >> 4) * 4
+        },
         ..d
     };
     let policy = DocumentPolicy::from_config(&config);
@@ -74,10 +87,21 @@ fuzz_target!(|data: &[u8]| {
     };
     let m = &first.metadata;
     assert_eq!(m.client_id, CLIENT_ID);
-    assert!(config.auth_methods_supported.contains(&m.token_endpoint_auth_method));
-    assert!(m.grant_types.iter().all(|g| config.grant_types_supported.contains(g)));
-    assert!(m.response_types.iter().all(|r| config.response_types_supported.contains(r)));
-    for uri in [&m.client_uri, &m.logo_uri, &m.tos_uri, &m.policy_uri].into_iter().flatten() {
+    assert!(config
+        .auth_methods_supported
+        .contains(&m.token_endpoint_auth_method));
+    assert!(m
+        .grant_types
+        .iter()
+        .all(|g| config.grant_types_supported.contains(g)));
+    assert!(m
+        .response_types
+        .iter()
+        .all(|r| config.response_types_supported.contains(r)));
+    for uri in [&m.client_uri, &m.logo_uri, &m.tos_uri, &m.policy_uri]
+        .into_iter()
+        .flatten()
+    {
         assert!(uri.starts_with("https://"), "unsafe display URI kept: {uri:?}");
     }
     if let Some(name) = &m.client_name {
@@ -87,14 +111,26 @@ fuzz_target!(|data: &[u8]| {
     // The ok line is valid JSON with the metadata in it.
     let url = ClientIdUrl::parse(CLIENT_ID, &UrlRules::default()).unwrap();
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let client = ResolvedClient::new(m.clone(), url.display_host(), first.warnings.clone(), vec![], at, 1, body.len());
+    let client = ResolvedClient::new(
+        m.clone(),
+        url.display_host(),
+        first.warnings.clone(),
+        vec![],
+        at,
+        1,
+        body.len(),
+    );
     let line = Resolution::new(Arc::new(client), Source::Network, at).to_json_line();
     let parsed: serde_json::Value = serde_json::from_str(&line).expect("ok line is JSON");
     assert_eq!(parsed["client"]["client_id"], CLIENT_ID);
 
     // Accepted once, accepted again after serialising the result, with the same metadata.
     let again = serde_json::to_vec(m).unwrap();
-    let second = validate(&again, CLIENT_ID, &policy)
-        .unwrap_or_else(|e| panic!("serialised result rejected: {e}\n{}", String::from_utf8_lossy(&again)));
+    let second = validate(&again, CLIENT_ID, &policy).unwrap_or_else(|e| {
+        panic!(
+            "serialised result rejected: {e}\n{}",
+            String::from_utf8_lossy(&again)
+        )
+    });
     assert_eq!(&second.metadata, m);
 });

@@ -25,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(any_port);
         assert!(requested.starts_with("http://"), "{requested:?}");
         assert!(registered.iter().any(|r| r.starts_with("http://")));
-        assert!(is_loopback_redirect(&requested), "relaxed match on a non-loopback URI {requested:?}");
+        assert!(
+            is_loopback_redirect(&requested),
+            "relaxed match on a non-loopback URI {requested:?}"
+        );
     }
     if requested.contains('#') {
         assert!(!relaxed);
@@ -35,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => {
             assert!(!relaxed);
             assert_eq!(e.code(), cimd::ErrorCode::RedirectUriMismatch);
-            assert!(!e.description().chars().any(|c| c.is_control()), "unescaped control character");
+            assert!(
+                !e.description().chars().any(|c| c.is_control()),
+                "unescaped control character"
+            );
             assert!(e.description().len() < 2048, "unbounded description");
         }
     }
