@@ -198,8 +198,9 @@ impl ResolvesServerCert for SniResolver {
 }
 
 /// Builds a server config around a resolver; HTTP/1.1 is advertised through ALPN because the
-/// origin only speaks HTTP/1.1.
-fn config_with(resolver: Arc<dyn ResolvesServerCert>) -> Arc<rustls::ServerConfig> {
+/// origin only speaks HTTP/1.1. Public so that a test can present certificates of its own choosing per
+/// handshake (the soak's chaos host switches between valid and broken leaves at random).
+pub fn config_with(resolver: Arc<dyn ResolvesServerCert>) -> Arc<rustls::ServerConfig> {
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .expect("protocol versions")
@@ -286,7 +287,7 @@ impl TestPki {
 
     /// A leaf from the trusted CA whose `not_after` is yesterday.
     pub fn expired_config(&self, name: &str) -> Arc<rustls::ServerConfig> {
-        single_leaf_config(&self.ca.leaf(&[name], EXPIRED))
+        single_leaf_config(&self.expired_leaf(name))
     }
 
     /// A leaf from the trusted CA whose `not_before` is a month ahead.
@@ -296,25 +297,45 @@ impl TestPki {
 
     /// A valid leaf from the trusted CA, but only for `other.invalid`: a name mismatch for everyone.
     pub fn wrong_name_config(&self) -> Arc<rustls::ServerConfig> {
-        single_leaf_config(&self.ca.leaf(&["other.invalid"], VALID))
+        single_leaf_config(&self.wrong_name_leaf())
     }
 
     /// A self-signed leaf for `name` (not chained to any trusted CA).
     pub fn self_signed_config(&self, name: &str) -> Arc<rustls::ServerConfig> {
-        let (params, key) = leaf_params(&[name], VALID);
-        let cert = params.self_signed(&key).expect("self-sign leaf");
-        single_leaf_config(&Leaf::new(&[name], cert.der().clone(), cert.pem(), key))
+        single_leaf_config(&self.self_signed_leaf(name))
     }
 
     /// A leaf for `name` from a different CA that nothing trusts; the chain sent includes that CA, as
     /// a real server with a private CA would send it.
     pub fn foreign_ca_config(&self, name: &str) -> Arc<rustls::ServerConfig> {
+        single_leaf_config(&self.foreign_ca_leaf(name))
+    }
+
+    /// The leaf behind [`TestPki::expired_config`].
+    pub fn expired_leaf(&self, name: &str) -> Leaf {
+        self.ca.leaf(&[name], EXPIRED)
+    }
+
+    /// The leaf behind [`TestPki::wrong_name_config`].
+    pub fn wrong_name_leaf(&self) -> Leaf {
+        self.ca.leaf(&["other.invalid"], VALID)
+    }
+
+    /// The leaf behind [`TestPki::self_signed_config`].
+    pub fn self_signed_leaf(&self, name: &str) -> Leaf {
+        let (params, key) = leaf_params(&[name], VALID);
+        let cert = params.self_signed(&key).expect("self-sign leaf");
+        Leaf::new(&[name], cert.der().clone(), cert.pem(), key)
+    }
+
+    /// The leaf behind [`TestPki::foreign_ca_config`].
+    pub fn foreign_ca_leaf(&self, name: &str) -> Leaf {
         let foreign = Ca::generate("foreign untrusted CA");
         let leaf = foreign.leaf(&[name], VALID);
         let mut chain = leaf.certified.cert.clone();
         chain.push(foreign.cert.clone());
         let certified = Arc::new(CertifiedKey::new(chain, leaf.certified.key.clone()));
-        single_leaf_config(&Leaf { certified, ..leaf })
+        Leaf { certified, ..leaf }
     }
 
     /// Root store trusting only the test CA (for test-side clients).

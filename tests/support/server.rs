@@ -245,7 +245,11 @@ enum Route {
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
+    /// Answers every path without a route of its own (instead of 404).
+    fallback: Option<Responder>,
     requests: Vec<Request>,
+    /// Long runs (soak, memory benchmarks) turn recording off so that the log does not grow without bound.
+    not_recording: bool,
 }
 
 #[derive(Default)]
@@ -253,6 +257,8 @@ struct Shared {
     state: Mutex<State>,
     connections: AtomicUsize,
     tls_failures: AtomicUsize,
+    /// Requests dispatched, recorded or not.
+    served: AtomicUsize,
 }
 
 impl Shared {
@@ -263,9 +269,12 @@ impl Shared {
 
     /// Records the request and picks the reply for it.
     fn dispatch(&self, req: Request) -> Reply {
+        self.served.fetch_add(1, Ordering::Relaxed);
         let responder = {
             let mut st = self.lock();
-            st.requests.push(req.clone());
+            if !st.not_recording {
+                st.requests.push(req.clone());
+            }
             match st.routes.get_mut(&req.path) {
                 Some(Route::Seq { replies, next }) => {
                     let i = (*next).min(replies.len().saturating_sub(1));
@@ -273,7 +282,10 @@ impl Shared {
                     return replies.get(i).cloned().unwrap_or_else(not_found);
                 }
                 Some(Route::Func(f)) => f.clone(),
-                None => return not_found(),
+                None => match &st.fallback {
+                    Some(f) => f.clone(),
+                    None => return not_found(),
+                },
             }
         };
         responder(&req)
@@ -423,6 +435,20 @@ impl Server {
             .insert(path.to_string(), Route::Func(Arc::new(f)));
     }
 
+    /// Answers every path that has no route of its own with a closure (for many generated paths at once).
+    pub fn fallback_fn(&self, f: impl Fn(&Request) -> Reply + Send + Sync + 'static) {
+        self.shared.lock().fallback = Some(Arc::new(f));
+    }
+
+    /// Turns the request log on or off (it is on by default); off also forgets what was recorded.
+    pub fn record_requests(&self, on: bool) {
+        let mut st = self.shared.lock();
+        st.not_recording = !on;
+        if !on {
+            st.requests = Vec::new();
+        }
+    }
+
     /// All requests received so far, in arrival order.
     pub fn requests(&self) -> Vec<Request> {
         self.shared.lock().requests.clone()
@@ -446,6 +472,11 @@ impl Server {
     /// Accepted TCP connections (counted before TLS).
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Requests answered so far, whether or not they were recorded.
+    pub fn served(&self) -> usize {
+        self.shared.served.load(Ordering::Relaxed)
     }
 
     /// TLS handshakes that failed (bad cert rejected by the client, plain HTTP on a TLS port, ...).

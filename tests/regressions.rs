@@ -1,0 +1,98 @@
+//! Regression tests for the bugs that the property tests (tests/properties.rs) and the fuzz targets (fuzz/)
+//! found. Each test names the finder and the input; each stays in the normal suite so the bug cannot return.
+
+use cimd::document::{validate, DocumentPolicy};
+use cimd::json::{parse_strict, JsonLimits};
+use cimd::Config;
+
+/// Found by `prop_doc_accepted_documents_round_trip_through_their_serialisation`: serde_json's default float
+/// parser is not correctly rounded, so `-2.2785483117015325e+142` in a document was read as
+/// `-2.2785483117015328e+142`, a different number from the one any correctly rounding JSON parser (and the
+/// publisher) reads: a parser differential, and a document whose serialised result did not validate to the
+/// same metadata. Fixed by enabling serde_json's `float_roundtrip` feature.
+#[test]
+fn regression_json_numbers_are_read_correctly_rounded() {
+    for text in [
+        "-2.2785483117015325e+142",
+        "2.2250738585072014e-308",
+        "0.1",
+        "1.7976931348623157e308",
+        "5e-324",
+        "9007199254740993.0",
+        "1.00000000000000011102230246251565404236316680908203125",
+        "123456789012345678901234567890",
+    ] {
+        let v = parse_strict(format!("[{text}]").as_bytes(), &JsonLimits::default()).unwrap();
+        let got = v[0].as_f64().unwrap();
+        let want: f64 = text.parse().unwrap();
+        assert_eq!(
+            got.to_bits(),
+            want.to_bits(),
+            "{text}: read {got:e}, want {want:e}"
+        );
+    }
+}
+
+#[test]
+fn regression_documents_with_float_members_round_trip() {
+    let client_id = "https://c.example/client.json";
+    let body = format!(
+        r#"{{"client_id": "{client_id}", "redirect_uris": ["https://c.example/cb"],
+            "jwks": {{"keys": [{{"kty": "RSA", "n": "a", "e": "AQAB", "x_extra": -2.2785483117015325e+142}}]}}}}"#
+    );
+    let config = Config::default();
+    let policy = DocumentPolicy::from_config(&config);
+    let first = validate(body.as_bytes(), client_id, &policy).unwrap();
+    let again = serde_json::to_vec(&first.metadata).unwrap();
+    let second = validate(&again, client_id, &policy).unwrap();
+    assert_eq!(first.metadata, second.metadata);
+    assert_eq!(
+        first.metadata.jwks.as_ref().unwrap()["keys"][0]["x_extra"].as_f64(),
+        Some(-2.2785483117015325e142)
+    );
+}
+
+/// Found by `benches/memory.rs` (100,000 distinct client_ids through `cache_max_entries` 1000): the cache held
+/// 1008 entries. A cache of 256 entries or more is split into 16 shards, and each shard's share was rounded up
+/// (`ceil(1000 / 16) = 63`, `16 × 63 = 1008`), so the bound could be exceeded by up to 15 entries. Fixed in
+/// `cache::Cache::new`: the shares now add up to exactly `cache_max_entries` (and `cache_max_bytes`).
+#[test]
+fn regression_sharded_cache_never_exceeds_cache_max_entries() {
+    use std::sync::Arc;
+    use std::time::{Instant, SystemTime};
+
+    use cimd::cache::{Cache, Entry};
+    use cimd::fetch::Validators;
+    use cimd::{ClientMetadata, DisplayHost, ResolvedClient};
+
+    for max in [256usize, 1000, 1001, 1015, 4099] {
+        let cache = Cache::new(max, 1 << 30);
+        for i in 0..max * 4 {
+            let id = format!("https://h{i}.example/c.json");
+            let client = ResolvedClient::new(
+                ClientMetadata {
+                    client_id: id.clone(),
+                    ..Default::default()
+                },
+                DisplayHost {
+                    ascii: "h.example".into(),
+                    unicode: "h.example".into(),
+                },
+                vec![],
+                vec![],
+                SystemTime::now(),
+                1,
+                100,
+            );
+            let entry = Entry {
+                client: Arc::new(client),
+                fresh_until: Instant::now(),
+                expires_at: SystemTime::now(),
+                validators: Validators::default(),
+                confirmed_at: SystemTime::now(),
+            };
+            cache.insert(&id, entry);
+            assert!(cache.len() <= max, "{} entries in a cache of {max}", cache.len());
+        }
+    }
+}
