@@ -36,6 +36,8 @@ pub mod fetch;
 pub mod freshness;
 pub mod json;
 pub mod jwks;
+#[cfg(feature = "jni")]
+pub mod jni;
 pub mod limits;
 pub mod redirect;
 pub mod result;
