@@ -60,6 +60,7 @@ class DocHost:
         self.ca_file = self.paths["ca.pem"]
         self.routes = {}
         self.hits = {}
+        self.agents = {}
         self.lock = threading.Lock()
         host = self
 
@@ -74,6 +75,7 @@ class DocHost:
                 key = (name, self.path)
                 with host.lock:
                     host.hits[key] = host.hits.get(key, 0) + 1
+                    host.agents.setdefault(key, []).append(self.headers.get("User-Agent") or "")
                     route = host.routes.get(key)
                 if route is None:
                     status, headers, body = 404, {"Content-Type": "text/plain"}, b"not found"
@@ -113,6 +115,12 @@ class DocHost:
         name, _, path = rest.partition("/")
         with self.lock:
             return self.hits.get((name.split(":")[0], "/" + path), 0)
+
+    def user_agents(self, url):
+        rest = url.split("://", 1)[1]
+        name, _, path = rest.partition("/")
+        with self.lock:
+            return list(self.agents.get((name.split(":")[0], "/" + path), []))
 
     def total(self, name):
         with self.lock:
