@@ -230,15 +230,16 @@ def login(browser, kc, realm, client_id, redirect_uri, username="alice", passwor
     form = next((f for f in forms(r.text) if f["id"] == "kc-form-login"), None)
     if form is None:
         return out
-    r = follow_own(browser, kc, browser.post(form["action"], {"username": username, "password": password,
+    r = follow_own(browser, kc, browser.post(urllib.parse.urljoin(r.url, form["action"]), {"username": username, "password": password,
                                                                 "credentialId": ""}))
     out["after_login"] = r
     if r.status == 200 and consent:
         out["consent_page"] = r.text
+        page_url = r.url
         grant = next((f for f in forms(r.text) if "code" in f["inputs"]), None)
         if grant is None:
             return out
-        r = follow_own(browser, kc, browser.post(grant["action"], {"code": grant["inputs"]["code"], "accept": "Yes"}))
+        r = follow_own(browser, kc, browser.post(urllib.parse.urljoin(page_url, grant["action"]), {"code": grant["inputs"]["code"], "accept": "Yes"}))
         out["after_consent"] = r
     if r.status in (302, 303) and r.location:
         out["redirect"] = r.location
@@ -251,8 +252,11 @@ def login(browser, kc, realm, client_id, redirect_uri, username="alice", passwor
 def follow_own(browser, kc, r, limit=5):
     """Follows redirects that stay on Keycloak (required actions such as the consent page), as a browser would;
     stops at a redirect to anywhere else (the client's redirect_uri)."""
-    while limit and r.status in (302, 303) and r.location and r.location.startswith(kc.base):
-        r = browser.get(r.location)
+    while limit and r.status in (302, 303) and r.location:
+        target = urllib.parse.urljoin(r.url, r.location)
+        if not target.startswith(kc.base):
+            break
+        r = browser.get(target)
         limit -= 1
     return r
 
