@@ -55,7 +55,7 @@ def make_pki(directory, hosts):
 class DocHost:
     """Routes (host, path) → (status, headers, body bytes); counts requests per (host, path)."""
 
-    def __init__(self, directory, hosts, port=443):
+    def __init__(self, directory, hosts, port=443, bind="127.0.0.1"):
         self.paths = make_pki(directory, hosts)
         self.ca_file = self.paths["ca.pem"]
         self.routes = {}
@@ -88,7 +88,7 @@ class DocHost:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = ThreadingHTTPServer((bind, port), Handler)
         self.server.daemon_threads = True
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.paths["server.pem"], self.paths["server.key"])

@@ -156,7 +156,7 @@ class Keycloak:
         self.proc = None
 
     def start(self, timeout=600):
-        args = [os.path.join(self.home, "bin", "kc.sh"), "start-dev", f"--http-port={self.port}",
+        args = [os.path.join(self.home, "bin", "kc.sh"), "start-dev", f"--http-port={self.port}", "--http-host=127.0.0.1",
                 "--import-realm", "--cache=local", "--http-management-port=" + str(self.port + 1000)]
         if self.features:
             args.append(f"--features={self.features}")
