@@ -62,13 +62,14 @@ def realm_json(name, ca_file, auth_methods, builtin=False):
         # Keycloak's own feature: a client policy whose executor fetches the document and persists a client.
         realm["clientProfiles"] = {"profiles": [{"name": "builtin-cimd", "executors": [
             {"executor": "client-id-metadata-document", "configuration": {
-                "cimd-allow-http-scheme": "false", "cimd-allow-permitted-domains": ["*.example.com", "*.example.org",
-                                                                                  "*.example"],
+                "cimd-allow-http-scheme": "false",
+                "cimd-allow-permitted-domains": ["*.example.com", "*.example.org", "*.example", "localhost"],
                 "cimd-restrict-same-domain": "false", "cimd-required-properties": []}}]}]}
         realm["clientPolicies"] = {"policies": [{"name": "builtin-cimd", "enabled": True, "conditions": [
             {"condition": "client-id-uri", "configuration": {"client-id-uri-scheme": ["https"],
                                                             "client-id-uri-allow-permitted-domains": [
-                                                                "*.example.com", "*.example.org", "*.example"]}}],
+                                                                "*.example.com", "*.example.org", "*.example",
+                                                                "localhost"]}}],
             "profiles": ["builtin-cimd"]}]}
         return realm
     realm["components"] = {"org.keycloak.storage.client.ClientStorageProvider": [{
@@ -165,6 +166,16 @@ def main():
     finally:
         kc.stop()
         host.stop()
+
+    def database_read_directly():
+        out = kc.sql("SELECT r.NAME AS REALM, c.CLIENT_ID FROM CLIENT c JOIN REALM r ON c.REALM_ID = r.ID "
+                     f"WHERE r.NAME IN ('{REALM}', '{JWT_REALM}') AND c.CLIENT_ID LIKE '%://%'")
+        rows = [line for line in out.splitlines() if "://" in line]
+        if not args.builtin:
+            assert not rows, rows
+        total = kc.sql("SELECT COUNT(*) FROM CLIENT").strip().splitlines()
+        return f"URL clients in the CLIENT table: {len(rows)} {rows if rows else ''}; all clients: {total[-2].strip() if len(total) > 1 else total}"
+    results.case("the CLIENT table has no URL client (H2 read directly, server stopped)", database_read_directly)
     if args.results:
         with open(args.results, "w") as f:
             json.dump([{"case": n, "ok": ok, "evidence": str(e)} for n, ok, e in results.rows], f, indent=1)
@@ -374,6 +385,22 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
             assert ok == n, f"only {ok}/{n} login pages"
         return f"{n} concurrent first requests → {ok} login pages, {fetches} fetch(es) at the host, {took:.1f}s"
     res.case("200 concurrent first requests for one uncached client_id → exactly one fetch", stampede)
+
+    def changed_metadata_logged():
+        if builtin:
+            return "skipped (cimd engine feature)"
+        host.json(WEB, doc(WEB, redirect_uris=[WEB_CB, f"{APP}/oauth/callback2"]))
+        ref = kc.admin("POST", f"{REALM}/cimd/refresh?client_id={urllib.parse.quote(WEB, safe='')}").json()
+        assert ref["changed"] == ["redirect_uris"], ref
+        v, c = K.pkce_pair()
+        r = K.Browser().get(K.authorize_url(kc, REALM, WEB, f"{APP}/oauth/callback2", c))
+        assert r.status == 200, f"new redirect URI not accepted: {r.status}"
+        with open(kc.log_path, encoding="utf-8", errors="replace") as f:
+            log = f.read()
+        assert "metadata changed: redirect_uris" in log, "no INFO line for the change"
+        assert "first sight of client " + WEB in log, "no INFO line for the first sight"
+        return "refresh reports changed=[redirect_uris]; the new URI works at once; INFO lines for first sight and change"
+    res.case("changed metadata: new redirect URI honoured, change logged", changed_metadata_logged)
 
     def restart():
         fetches_before = host.count(WEB)

@@ -143,6 +143,9 @@ def client_assertion(key, kid, client_id, audience):
     return signing_input + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
+DB_USER, DB_PASSWORD = "cimd", "cimd-e2e"
+
+
 class Keycloak:
     """One Keycloak distribution directory run as a process (`kc.sh start-dev`)."""
 
@@ -157,7 +160,9 @@ class Keycloak:
 
     def start(self, timeout=600):
         args = [os.path.join(self.home, "bin", "kc.sh"), "start-dev", f"--http-port={self.port}", "--http-host=127.0.0.1",
-                "--import-realm", "--cache=local", "--http-management-port=" + str(self.port + 1000)]
+                "--import-realm", "--cache=local", "--http-management-port=" + str(self.port + 1000),
+                # Known credentials for the development database, so that tests can read it directly.
+                f"--db-username={DB_USER}", f"--db-password={DB_PASSWORD}"]
         if self.features:
             args.append(f"--features={self.features}")
         args += self.extra_args
@@ -187,6 +192,14 @@ class Keycloak:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+
+    def sql(self, query):
+        """Runs SQL on the (stopped) server's H2 development database; returns the shell's output."""
+        h2 = next(f for f in os.listdir(os.path.join(self.home, "lib", "lib", "main")) if f.startswith("com.h2database"))
+        url = f"jdbc:h2:file:{os.path.join(self.home, 'data', 'h2', 'keycloakdb')};NON_KEYWORDS=VALUE"
+        return subprocess.run(["java", "-cp", os.path.join(self.home, "lib", "lib", "main", h2), "org.h2.tools.Shell",
+                               "-url", url, "-user", DB_USER, "-password", DB_PASSWORD, "-sql", query],
+                              capture_output=True, text=True, check=True).stdout
 
     def admin_token(self):
         r = Browser().post(f"{self.base}/realms/master/protocol/openid-connect/token",
