@@ -3,8 +3,8 @@ inside scripts/netns: every request goes to loopback).
 
 1. JNI cost of a cache-hit resolve (dev.cimd.keycloak.jni.ResolveCostHarness, against the loopback document host).
 2. Authorization-endpoint throughput (request → login page) with wrk: a URL client served from the engine's cache
-   vs a client registered in the realm database, on the same Keycloak, runs alternated; then the same against
-   Keycloak's built-in CIMD feature with a warm (persisted) client.
+   and a client registered in the realm database, on a Keycloak with the extension and on one with the built-in
+   CIMD feature (its URL client warm: fetched and persisted), both running, measured in round-robin.
 3. 200 concurrent first requests for one uncached client_id: fetches seen by the document host, on both.
 
     python3 tests/keycloak/bench.py --dist DIR --jar JAR --work DIR --classpath CP [--seconds N]
@@ -39,22 +39,25 @@ def wrk(url, seconds, threads=2, connections=32):
             "p50": p50.group(1) if p50 else "?", "p99": p99.group(1) if p99 else "?"}
 
 
-def throughput(kc, realm, url_client, seconds, rounds):
-    """Alternates URL client and database client runs; returns the per-run figures and the medians."""
+def interleaved_throughput(servers, seconds, rounds):
+    """wrk against every (server, client) pair in round-robin, `rounds` times, so that the machine's load drifts
+    over all of them alike; medians per pair."""
     _, challenge = K.pkce_pair()
-    urls = {"url_client": K.authorize_url(kc, realm, url_client, E.WEB_CB, challenge),
-            "db_client": K.authorize_url(kc, realm, "db-client", E.WEB_CB, challenge)}
-    for u in urls.values():  # warm: the URL client is fetched (and, built-in, persisted) before timing
+    targets = {}
+    for name, kc in servers.items():
+        targets[f"{name}/url_client"] = K.authorize_url(kc, E.REALM, BENCH, E.WEB_CB, challenge)
+        targets[f"{name}/db_client"] = K.authorize_url(kc, E.REALM, "db-client", E.WEB_CB, challenge)
+    for u in targets.values():  # warm: the URL client is fetched (and, built-in, persisted) before timing
         r = K.Browser().get(u)
         assert r.status == 200, f"{u}: {r.status}"
-    wrk(urls["db_client"], 5)  # JIT warm-up
-    wrk(urls["url_client"], 5)
-    runs = {"url_client": [], "db_client": []}
+    for u in targets.values():  # JIT warm-up
+        wrk(u, 5)
+    runs = {t: [] for t in targets}
     for _ in range(rounds):
-        for name in ("url_client", "db_client"):
-            runs[name].append(wrk(urls[name], seconds))
-    med = {n: statistics.median(r["rps"] for r in v) for n, v in runs.items()}
-    return {"runs": runs, "median_rps": med, "ratio_url_over_db": med["url_client"] / med["db_client"]}
+        for t, u in targets.items():
+            runs[t].append(wrk(u, seconds))
+    med = {t: statistics.median(r["rps"] for r in v) for t, v in runs.items()}
+    return runs, med
 
 
 def stampede(kc, realm, host, client_id, n=200):
@@ -95,8 +98,8 @@ def main():
     ap.add_argument("--jar", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--classpath", required=True)
-    ap.add_argument("--seconds", type=int, default=15)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     host = DocHost(args.work, E.HOSTS).start()
@@ -110,23 +113,27 @@ def main():
     results["jni_ns_per_call"] = {k: float(v) for k, v in re.findall(r"^(\w+) ([\d.]+)$", out, re.M)}
     print("jni:", json.dumps(results["jni_ns_per_call"]), flush=True)
 
-    for name, builtin, port in (("ours", False, 8080), ("builtin", True, 8180)):
-        kc = server(args, host, f"kc-{name}", builtin, port)
-        print(f"{name}: started in {kc.start():.0f}s", flush=True)
-        try:
-            fetches_before = host.count(BENCH)
-            t = throughput(kc, E.REALM, BENCH, args.seconds, args.rounds)
-            t["document_fetches_during_benchmark"] = host.count(BENCH) - fetches_before
-            results[f"throughput_{name}"] = t
-            print(f"{name}: medians {t['median_rps']} ratio {t['ratio_url_over_db']:.3f}", flush=True)
+    servers = {}
+    try:
+        for name, builtin, port in (("ours", False, 8080), ("builtin", True, 8180)):
+            servers[name] = server(args, host, f"kc-{name}", builtin, port)
+            print(f"{name}: started in {servers[name].start():.0f}s", flush=True)
+        fetches_before = host.count(BENCH)
+        runs, med = interleaved_throughput(servers, args.seconds, args.rounds)
+        results["throughput_runs"] = runs
+        results["throughput_median_rps"] = med
+        results["bench_document_fetches_during_timing"] = host.count(BENCH) - fetches_before
+        results["ratio_ours_url_over_ours_db"] = med["ours/url_client"] / med["ours/db_client"]
+        results["ratio_builtin_url_over_builtin_db"] = med["builtin/url_client"] / med["builtin/db_client"]
+        results["ratio_ours_url_over_builtin_url"] = med["ours/url_client"] / med["builtin/url_client"]
+        print("medians:", json.dumps(med), flush=True)
+        for name, kc in servers.items():
             s = stampede(kc, E.REALM, host, f"{E.APP}/clients/stampede-{name}.json")
             results[f"stampede_{name}"] = s
             print(f"{name}: stampede {s}", flush=True)
-        finally:
+    finally:
+        for kc in servers.values():
             kc.stop()
-    ours = results["throughput_ours"]["median_rps"]["url_client"]
-    builtin = results["throughput_builtin"]["median_rps"]["url_client"]
-    results["ratio_ours_url_over_builtin_url"] = ours / builtin
     host.stop()
     with open(os.path.join(args.work, "bench.json"), "w") as f:
         json.dump(results, f, indent=1)

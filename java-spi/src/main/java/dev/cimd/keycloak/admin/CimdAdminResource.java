@@ -44,7 +44,7 @@ public final class CimdAdminResource {
         this.realm = realm;
         this.auth = auth;
         CimdClientStorageProviderFactory factory = CimdClientStorageProviderFactory.of(session);
-        this.engine = factory == null ? null : factory.componentOf(realm).map(CimdClientStorageProviderFactory.Component::engine)
+        this.engine = factory == null ? null : factory.componentOf(session, realm).map(CimdClientStorageProviderFactory.Component::engine)
                 .orElse(null);
     }
 

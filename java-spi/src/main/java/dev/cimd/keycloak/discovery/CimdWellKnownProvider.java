@@ -37,7 +37,7 @@ final class CimdWellKnownProvider implements WellKnownProvider {
         if (realm == null || factory == null || !(config instanceof OIDCConfigurationRepresentation rep)) {
             return config;
         }
-        Optional<CimdClientStorageProviderFactory.Component> component = factory.componentOf(realm);
+        Optional<CimdClientStorageProviderFactory.Component> component = factory.componentOf(session, realm);
         if (component.isEmpty()) {
             return config;
         }

@@ -59,6 +59,9 @@ public final class CimdClientAdapter extends AbstractReadOnlyClientStorageAdapte
     private final Resolution resolution;
     private final ClientDocument doc;
     private final Map<String, String> attributes;
+    /** The last redirect URI put to the engine and its verdict: Keycloak asks several times per request. */
+    private String decidedRedirectUri;
+    private Set<String> decidedRedirectUris;
 
     public CimdClientAdapter(KeycloakSession session, RealmModel realm, ClientStorageProviderModel component,
                              CimdEngine engine, Resolution resolution) {
@@ -155,15 +158,11 @@ public final class CimdClientAdapter extends AbstractReadOnlyClientStorageAdapte
     public Set<String> getRedirectUris() {
         String requested = requestedRedirectUri();
         if (requested != null) {
-            try {
-                engine.resolve(doc.clientId(), requested, null);
-                return Set.of(requested);
-            } catch (CimdException e) {
-                LOG.debugf("cimd: redirect_uri %s refused for %s: %s", requested, doc.clientId(), e.description());
-                return Set.of();
-            } catch (IllegalStateException e) {
-                return Set.of();
+            if (!requested.equals(decidedRedirectUri)) {
+                decidedRedirectUri = requested;
+                decidedRedirectUris = engineDecision(requested);
             }
+            return decidedRedirectUris;
         }
         Set<String> out = new LinkedHashSet<>();
         for (String uri : doc.redirectUris()) {
@@ -172,6 +171,19 @@ public final class CimdClientAdapter extends AbstractReadOnlyClientStorageAdapte
             }
         }
         return out;
+    }
+
+    /** The engine's verdict on a redirect URI: the URI itself if approved, nothing otherwise. */
+    private Set<String> engineDecision(String requested) {
+        try {
+            engine.resolve(doc.clientId(), requested, null);
+            return Set.of(requested);
+        } catch (CimdException e) {
+            LOG.debugf("cimd: redirect_uri %s refused for %s: %s", requested, doc.clientId(), e.description());
+            return Set.of();
+        } catch (IllegalStateException e) {
+            return Set.of();
+        }
     }
 
     /** The redirect_uri of the current HTTP request, when that request is about this client. */

@@ -85,6 +85,21 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
         engines.close();
     }
 
+    /**
+     * The engine of the realm's enabled cimd component, if the realm has one; remembered for the rest of the
+     * session (one HTTP request), which asks several times (policy executor, discovery, admin resource).
+     */
+    public Optional<Component> componentOf(KeycloakSession session, RealmModel realm) {
+        String key = "cimd.component." + realm.getId();
+        Object known = session.getAttribute(key);
+        if (known instanceof Component c) {
+            return Optional.of(c);
+        }
+        Optional<Component> found = componentOf(realm);
+        found.ifPresent(c -> session.setAttribute(key, c));
+        return found;
+    }
+
     /** The engine of the realm's enabled cimd component, if the realm has one. */
     public Optional<Component> componentOf(RealmModel realm) {
         return realm.getComponentsStream(realm.getId(), ClientStorageProvider.class.getName())

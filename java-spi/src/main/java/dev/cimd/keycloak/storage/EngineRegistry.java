@@ -4,6 +4,7 @@ import dev.cimd.keycloak.config.CimdConfig;
 import dev.cimd.keycloak.jni.CimdEngine;
 
 import org.jboss.logging.Logger;
+import org.keycloak.common.util.MultivaluedHashMap;
 import org.keycloak.component.ComponentModel;
 
 import java.util.Map;
@@ -18,21 +19,23 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class EngineRegistry implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(EngineRegistry.class);
 
-    private record Entry(String configJson, CimdEngine engine) {
+    /** An engine with the settings it was built from (compared on every lookup: a map comparison, no JSON). */
+    private record Entry(MultivaluedHashMap<String, String> settings, String configJson, CimdEngine engine) {
     }
 
     private final Map<String, Entry> engines = new ConcurrentHashMap<>();
 
     /** The engine for this component's current configuration. */
     public CimdEngine engineFor(ComponentModel model) {
-        String json = CimdConfig.toEngineJson(model);
         Entry current = engines.get(model.getId());
-        if (current != null && current.configJson().equals(json)) {
+        if (current != null && current.settings().equals(model.getConfig())) {
             return current.engine();
         }
+        MultivaluedHashMap<String, String> settings = new MultivaluedHashMap<>(model.getConfig());
+        String json = CimdConfig.toEngineJson(model);
         Entry created = engines.compute(model.getId(), (id, existing) -> {
             if (existing != null && existing.configJson().equals(json)) {
-                return existing;
+                return new Entry(settings, json, existing.engine());
             }
             if (existing != null) {
                 existing.engine().close();
@@ -42,7 +45,7 @@ public final class EngineRegistry implements AutoCloseable {
                         model.getName());
             }
             LOG.infof("cimd: engine %s started for component %s (%s)", CimdEngine.nativeVersion(), model.getName(), id);
-            return new Entry(json, CimdEngine.create(json));
+            return new Entry(settings, json, CimdEngine.create(json));
         });
         return created.engine();
     }

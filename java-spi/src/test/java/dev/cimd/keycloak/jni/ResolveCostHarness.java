@@ -57,6 +57,7 @@ public final class ResolveCostHarness {
                     perRound));
             report("native_resolve_full_document_raw", measure(
                     () -> CimdNative.resolve(handle, clientId, null, 0, -1), rounds, perRound / 3));
+            report("native_version_call_baseline", measure(CimdNative::version, rounds, perRound));
             report("java_noop_baseline", measure(() -> clientId, rounds, perRound));
             System.out.println("stats " + engine.stats());
         }

@@ -53,7 +53,7 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
         RealmModel realm = session.getContext().getRealm();
         CimdClientStorageProviderFactory factory = CimdClientStorageProviderFactory.of(session);
         Optional<CimdClientStorageProviderFactory.Component> component =
-                factory == null ? Optional.empty() : factory.componentOf(realm);
+                factory == null ? Optional.empty() : factory.componentOf(session, realm);
         if (component.isEmpty()) {
             return;
         }
