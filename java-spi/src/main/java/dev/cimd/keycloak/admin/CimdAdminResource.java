@@ -8,6 +8,7 @@ import dev.cimd.keycloak.jni.CimdEngine;
 import dev.cimd.keycloak.jni.CimdException;
 import dev.cimd.keycloak.jni.Resolution;
 import dev.cimd.keycloak.storage.CimdClientStorageProviderFactory;
+import dev.cimd.keycloak.storage.CimdLog;
 
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
@@ -100,6 +101,7 @@ public final class CimdAdminResource {
         require(clientId);
         try {
             Resolution r = engine().refresh(clientId, null);
+            CimdLog.resolved(realm.getName(), r);
             return Response.ok(describe(r)).build();
         } catch (CimdException e) {
             return Response.status(Response.Status.BAD_GATEWAY).type(MediaType.APPLICATION_JSON)

@@ -112,8 +112,9 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
 
     /** The factory registered with Keycloak, for the policy executor, discovery and the admin resource. */
     public static CimdClientStorageProviderFactory of(KeycloakSession session) {
-        return (CimdClientStorageProviderFactory) session.getKeycloakSessionFactory()
-                .getProviderFactory(ClientStorageProvider.class, PROVIDER_ID);
+        KeycloakSessionFactory factory = session.getKeycloakSessionFactory();
+        return factory == null ? null
+                : (CimdClientStorageProviderFactory) factory.getProviderFactory(ClientStorageProvider.class, PROVIDER_ID);
     }
 
     /** A realm's cimd component and its engine. */

@@ -1,5 +1,7 @@
 package dev.cimd.keycloak.clientpolicy.condition;
 
+import dev.cimd.keycloak.clientpolicy.executor.CimdResolveExecutor;
+
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.representations.idm.ClientPolicyConditionConfigurationRepresentation;
 import org.keycloak.services.clientpolicy.ClientPolicyContext;
@@ -10,10 +12,15 @@ import org.keycloak.services.clientpolicy.condition.AbstractClientPolicyConditio
 import org.keycloak.services.clientpolicy.context.PreAuthorizationRequestContext;
 
 /**
- * True for an authorization request whose client_id is URL-shaped ({@code scheme://...}), before Keycloak looks
- * the client up. URL-shaped rather than "a valid CIMD URL" on purpose: deciding validity is the engine's job,
- * and an {@code http://} client_id should get the engine's precise {@code invalid_client_id_url}, not Keycloak's
- * "Client not found".
+ * True for an authorization request whose URL-shaped client_id ({@code scheme://...}) the realm's cimd engine
+ * rejects, together with the request's redirect_uri, before Keycloak looks the client up. The executor
+ * ({@code cimd-resolve}) then shows the engine's precise error.
+ *
+ * <p>The engine is asked here, not in the executor, for speed: Keycloak parses a matching policy's profiles and
+ * builds its executors on every request, so a condition that matched every URL client would make each of their
+ * authorization requests pay for that, success or not. Asked here (a cache hit costs microseconds), the policy
+ * matches only the requests it has to refuse. URL-shaped rather than "a valid CIMD URL" on purpose: an
+ * {@code http://} client_id gets the engine's precise {@code invalid_client_id_url}, not "Client not found".
  */
 public final class CimdClientIdCondition
         extends AbstractClientPolicyConditionProvider<ClientPolicyConditionConfigurationRepresentation> {
@@ -35,13 +42,14 @@ public final class CimdClientIdCondition
     @Override
     public ClientPolicyVote applyPolicy(ClientPolicyContext context) throws ClientPolicyException {
         if (context.getEvent() == ClientPolicyEvent.PRE_AUTHORIZATION_REQUEST
-                && context instanceof PreAuthorizationRequestContext pre && isUrlShaped(pre.getClientId())) {
+                && context instanceof PreAuthorizationRequestContext pre && isUrlShaped(pre.getClientId())
+                && CimdResolveExecutor.rejection(session, pre) != null) {
             return ClientPolicyVote.YES;
         }
         return ClientPolicyVote.ABSTAIN;
     }
 
-    static boolean isUrlShaped(String clientId) {
+    public static boolean isUrlShaped(String clientId) {
         if (clientId == null) {
             return false;
         }

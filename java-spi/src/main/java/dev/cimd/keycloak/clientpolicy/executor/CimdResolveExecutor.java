@@ -21,9 +21,9 @@ import org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider;
 import java.util.Optional;
 
 /**
- * Resolves a URL client_id through the realm's cimd engine before Keycloak looks the client up
- * ({@code PRE_AUTHORIZATION_REQUEST}), together with the request's redirect_uri, and turns a rejection into an error
- * page that names the cimd error code and its description, e.g.
+ * Turns the cimd engine's rejection of an authorization request (see {@link #rejection}: the client_id resolved
+ * with the request's redirect_uri before Keycloak looks the client up, {@code PRE_AUTHORIZATION_REQUEST}) into an
+ * error page that names the cimd error code and its description, e.g.
  * {@code cimd blocked_address: host evil.example resolves to 10.0.0.5, a special-use address...}, instead of
  * Keycloak's generic "Client not found". Keycloak shows a client-policy error at this stage as a page, never as a
  * redirect, so an unverified redirect_uri is never followed.
@@ -50,25 +50,52 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
                 || !(context instanceof PreAuthorizationRequestContext pre) || pre.getClientId() == null) {
             return;
         }
-        RealmModel realm = session.getContext().getRealm();
-        CimdClientStorageProviderFactory factory = CimdClientStorageProviderFactory.of(session);
-        Optional<CimdClientStorageProviderFactory.Component> component =
-                factory == null ? Optional.empty() : factory.componentOf(session, realm);
-        if (component.isEmpty()) {
-            return;
+        CimdException e = rejection(session, pre);
+        if (e != null) {
+            throw new ClientPolicyException(e.oauthError(), errorText(e), Response.Status.BAD_REQUEST);
         }
+    }
+
+    /**
+     * The engine's rejection of this authorization request's client_id and redirect_uri, or null when the engine
+     * accepts them, the realm has no cimd component, or the client_id belongs to a database client. Asked once per
+     * request: the answer is kept in the session, because the condition asks first and the executor again, and a
+     * failed resolution is never cached by the engine (asking twice would fetch twice).
+     */
+    public static CimdException rejection(KeycloakSession session, PreAuthorizationRequestContext pre) {
         String clientId = pre.getClientId();
         String redirectUri = pre.getRequestParameters() == null ? null
                 : pre.getRequestParameters().getFirst(OIDCLoginProtocol.REDIRECT_URI_PARAM);
+        String key = "cimd.verdict." + clientId + " " + redirectUri;
+        Object known = session.getAttribute(key);
+        if (known != null) {
+            return known instanceof CimdException e ? e : null;
+        }
+        CimdException verdict = decide(session, clientId, redirectUri);
+        session.setAttribute(key, verdict == null ? Boolean.TRUE : verdict);
+        return verdict;
+    }
+
+    private static CimdException decide(KeycloakSession session, String clientId, String redirectUri) {
+        RealmModel realm = session.getContext().getRealm();
+        CimdClientStorageProviderFactory factory = CimdClientStorageProviderFactory.of(session);
+        Optional<CimdClientStorageProviderFactory.Component> component =
+                factory == null || realm == null ? Optional.empty() : factory.componentOf(session, realm);
+        if (component.isEmpty()) {
+            return null;
+        }
         try {
             Resolution r = component.get().engine().resolve(clientId, redirectUri, null);
             CimdLog.resolved(realm.getName(), r);
+            return null;
         } catch (CimdException e) {
-            if (isDatabaseClient(realm, clientId)) {
-                return;
+            if (isDatabaseClient(session, realm, clientId)) {
+                return null;
             }
             CimdLog.rejected(realm.getName(), clientId, e);
-            throw new ClientPolicyException(e.oauthError(), errorText(e), Response.Status.BAD_REQUEST);
+            return e;
+        } catch (IllegalStateException e) {
+            return null;
         }
     }
 
@@ -78,7 +105,7 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
     }
 
     /** Whether the realm database (not a storage provider) has this client; asked only after a rejection. */
-    private boolean isDatabaseClient(RealmModel realm, String clientId) {
+    private static boolean isDatabaseClient(KeycloakSession session, RealmModel realm, String clientId) {
         try {
             ClientProvider database = session.getProvider(ClientProvider.class, "jpa");
             return database != null && database.getClientByClientId(realm, clientId) != null;
