@@ -27,6 +27,7 @@ use crate::document::{self, ClientMetadata, DocumentPolicy};
 use crate::error::{Error, ErrorCode};
 use crate::fetch::{self, FetchFailure, Fetched, Fetcher, Resolver, SystemResolver, Target};
 use crate::freshness::{freshness, CacheHeaders};
+use crate::jwks::{JwkSet, KeyCache, KeyEntry, KeySource};
 use crate::limits::Limiter;
 use crate::redirect;
 use crate::result::{Resolution, ResolvedClient, Source};
@@ -202,6 +203,7 @@ struct Core {
     config: Config,
     rules: UrlRules,
     cache: Cache,
+    keys: KeyCache,
     counters: Counters,
     generation: AtomicU64,
     clock: Arc<dyn Clock>,
@@ -246,6 +248,7 @@ impl EngineBuilder {
             core: Arc::new(Core {
                 rules,
                 cache,
+                keys: KeyCache::new(self.config.cache_max_entries),
                 counters: Counters::default(),
                 generation: AtomicU64::new(0),
                 clock: self.clock,
@@ -443,11 +446,70 @@ impl Engine {
 
     /// Forgets the cached document for `client_id`. True if there was one.
     pub fn invalidate(&self, client_id: &str) -> bool {
+        // The client's fetched keys go too, so that an operator's invalidation also forces fresh keys.
+        if let Some(uri) = self
+            .core
+            .cache
+            .peek(client_id)
+            .and_then(|e| e.client.metadata().jwks_uri.clone())
+        {
+            self.core.keys.remove(&uri);
+        }
         let removed = self.core.cache.remove(client_id);
         if removed {
             bump(&self.core.counters.invalidations);
         }
         removed
+    }
+
+    /// The JWK Set that verifies `client_id`'s client assertions (`private_key_jwt`), from a plain thread.
+    ///
+    /// Resolves the client first (cache or fetch, as [`Engine::resolve_blocking`]), then returns its inline
+    /// `jwks`, or the set at its `jwks_uri`, fetched under the document rules (see [`crate::jwks`]) and cached
+    /// with the same freshness. `timeout` bounds the whole call. A client without keys is `invalid_metadata`.
+    pub fn resolve_jwks_blocking(&self, client_id: &str, timeout: Option<Duration>) -> Result<JwkSet, Error> {
+        let started = Instant::now();
+        let client = self.resolve_blocking(client_id, None, timeout)?;
+        let uri = match self.core.inline_or_uri(&client)? {
+            Ok(inline) => return Ok(inline),
+            Err(uri) => uri,
+        };
+        if let Some(set) = self.core.fresh_keys(&uri) {
+            return Ok(set);
+        }
+        let result = self.io().and_then(|io| {
+            let deadline = timeout.map(|t| started + t);
+            let (tx, rx) = mpsc::sync_channel(1);
+            let core = self.core.clone();
+            let task_io = io.clone();
+            io.handle.spawn(async move {
+                let _ = tx.send(core.fetch_keys(&task_io, &uri, deadline).await);
+            });
+            rx.recv().unwrap_or_else(|_| {
+                Err(crate::err!(
+                    Internal,
+                    "the engine's runtime stopped while fetching keys"
+                ))
+            })
+        });
+        self.core.count_failure(&result);
+        result
+    }
+
+    /// Async form of [`Engine::resolve_jwks_blocking`].
+    pub async fn resolve_jwks(&self, client_id: &str) -> Result<JwkSet, Error> {
+        let client = self.resolve(client_id, None).await?;
+        let uri = match self.core.inline_or_uri(&client)? {
+            Ok(inline) => return Ok(inline),
+            Err(uri) => uri,
+        };
+        if let Some(set) = self.core.fresh_keys(&uri) {
+            return Ok(set);
+        }
+        let io = self.io()?;
+        let result = self.core.fetch_keys(&io, &uri, None).await;
+        self.core.count_failure(&result);
+        result
     }
 
     /// Fetches `client_id` again now (conditionally, when validators are cached), whatever its freshness.
@@ -634,13 +696,16 @@ impl Core {
     }
 
     fn check_host(&self, url: &ClientIdUrl) -> Result<(), Error> {
-        if self.config.host_allowed(url.host()) {
+        self.check_host_name(url.host())
+    }
+
+    fn check_host_name(&self, host: &str) -> Result<(), Error> {
+        if self.config.host_allowed(host) {
             Ok(())
         } else {
             Err(crate::err!(
                 HostNotAllowed,
-                "host {} is not allowed by the allowed_hosts / denied_hosts policy; nothing was fetched",
-                url.host()
+                "host {host} is not allowed by the allowed_hosts / denied_hosts policy; nothing was fetched"
             ))
         }
     }
@@ -662,12 +727,146 @@ impl Core {
             }
             None => Ok(r),
         });
-        if let Err(e) = &result {
+        self.count_failure(&result);
+        result
+    }
+
+    fn count_failure<T>(&self, result: &Result<T, Error>) {
+        if let Err(e) = result {
             if let Some(i) = ErrorCode::ALL.iter().position(|c| *c == e.code()) {
                 bump(&self.counters.failures[i]);
             }
         }
-        result
+    }
+
+    /// The client's inline key set (`Ok(Ok(set))`), or the `jwks_uri` to fetch (`Ok(Err(uri))`).
+    fn inline_or_uri(&self, client: &Resolution) -> Result<Result<JwkSet, String>, Error> {
+        let m = client.metadata();
+        if let Some(jwks) = &m.jwks {
+            let json = serde_json::to_string(jwks).map_err(|e| crate::err!(Internal, "{e}"))?;
+            return Ok(Ok(JwkSet::new(Arc::from(json), KeySource::Inline, None)));
+        }
+        match &m.jwks_uri {
+            Some(uri) => Ok(Err(uri.clone())),
+            None => Err(crate::err!(
+                InvalidMetadata,
+                "client {} publishes no keys (neither jwks nor jwks_uri), so its client assertions cannot be \
+                 verified (AUTH-02)",
+                m.client_id
+            )),
+        }
+    }
+
+    /// The cached key set for `uri` while fresh.
+    fn fresh_keys(&self, uri: &str) -> Option<JwkSet> {
+        let entry = self.keys.get(uri)?;
+        if self.clock.now() < entry.fresh_until {
+            bump(&self.counters.hits);
+            Some(JwkSet::new(entry.json, KeySource::Cache, Some(Arc::from(uri))))
+        } else {
+            None
+        }
+    }
+
+    /// One fetch of a `jwks_uri` under the document rules, and the key-cache update that follows.
+    async fn fetch_keys(&self, io: &IoShared, uri: &str, deadline: Option<Instant>) -> Result<JwkSet, Error> {
+        let url = url::Url::parse(uri)
+            .map_err(|e| crate::err!(InvalidMetadata, "jwks_uri {uri} is not a URL: {e} (SSRF-05)"))?;
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
+            Some(url::Host::Ipv4(ip)) => {
+                fetch::AddressPolicy::from_config(&self.config).vet(&ip.to_string(), ip.into())?;
+                ip.to_string()
+            }
+            Some(url::Host::Ipv6(ip)) => {
+                fetch::AddressPolicy::from_config(&self.config).vet(&ip.to_string(), ip.into())?;
+                ip.to_string()
+            }
+            None => {
+                return Err(crate::err!(
+                    InvalidMetadata,
+                    "jwks_uri {uri} has no host (SSRF-05)"
+                ))
+            }
+        };
+        self.check_host_name(&host)?;
+        let existing = self.keys.get(uri);
+        let limit = Instant::now() + self.config.fetch_timeout;
+        let deadline = deadline.map_or(limit, |d| d.min(limit));
+        let target = Target {
+            url: &url,
+            host: &host,
+        };
+        let outcome = match io.limiter.acquire(&host, deadline).await {
+            Ok(_permit) => {
+                bump(&self.counters.fetches);
+                io.fetcher
+                    .fetch(target, existing.as_ref().map(|e| &e.validators), Some(deadline))
+                    .await
+            }
+            Err(e) => Err(FetchFailure::from(e)),
+        };
+        let shared_uri: Arc<str> = Arc::from(uri);
+        match outcome {
+            Ok(Fetched::Document { body, meta }) => {
+                let policy = DocumentPolicy::from_config(&self.config);
+                let set = match document::validate_jwks(&body, &policy) {
+                    Ok(set) => set,
+                    Err(e) => {
+                        self.keys.remove(uri);
+                        return Err(e);
+                    }
+                };
+                let json: Arc<str> =
+                    Arc::from(serde_json::to_string(&set).map_err(|e| crate::err!(Internal, "{e}"))?);
+                let (now, wall) = (self.clock.now(), self.clock.wall());
+                let fresh = self.lifetime(&meta, wall);
+                self.keys.insert(
+                    uri,
+                    KeyEntry {
+                        json: json.clone(),
+                        fresh_until: now + fresh,
+                        expires_at: wall + fresh,
+                        validators: meta.validators,
+                    },
+                );
+                Ok(JwkSet::new(json, KeySource::Network, Some(shared_uri)))
+            }
+            Ok(Fetched::NotModified { meta }) => {
+                let (now, wall) = (self.clock.now(), self.clock.wall());
+                let fresh = self.lifetime(&meta, wall);
+                bump(&self.counters.not_modified);
+                let mut json = None;
+                self.keys.update(uri, |e| {
+                    e.fresh_until = now + fresh;
+                    e.expires_at = wall + fresh;
+                    if meta.validators.etag.is_some() || meta.validators.last_modified.is_some() {
+                        e.validators = meta.validators.clone();
+                    }
+                    json = Some(e.json.clone());
+                });
+                match json {
+                    Some(json) => Ok(JwkSet::new(json, KeySource::Network, Some(shared_uri))),
+                    None => Err(crate::err!(
+                        HttpStatus,
+                        "{uri} answered 304 but the cached keys were evicted meanwhile; try again"
+                    )),
+                }
+            }
+            Err(failure) => {
+                if failure.evicts() {
+                    self.keys.remove(uri);
+                } else if failure.allows_stale() {
+                    if let Some(old) = existing {
+                        if self.clock.now() < old.fresh_until + self.config.stale_if_error {
+                            bump(&self.counters.stale_served);
+                            return Ok(JwkSet::new(old.json, KeySource::Stale, Some(shared_uri)));
+                        }
+                    }
+                }
+                Err(failure.error)
+            }
+        }
     }
 
     async fn slow_path(

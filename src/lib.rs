@@ -36,6 +36,9 @@ pub mod fetch;
 pub mod ffi;
 pub mod freshness;
 pub mod json;
+pub mod jwks;
+#[cfg(feature = "jni")]
+pub mod jni;
 pub mod limits;
 pub mod redirect;
 pub mod result;
@@ -45,4 +48,5 @@ pub use config::{Config, ConfigError};
 pub use document::ClientMetadata;
 pub use engine::{Engine, EngineBuilder, EntryInfo, Stats};
 pub use error::{Error, ErrorCode};
+pub use jwks::{JwkSet, KeySource};
 pub use result::{Resolution, ResolvedClient, Source};

@@ -1,0 +1,116 @@
+package dev.cimd.keycloak.clientpolicy.executor;
+
+import dev.cimd.keycloak.jni.CimdException;
+import dev.cimd.keycloak.jni.Resolution;
+import dev.cimd.keycloak.storage.CimdClientStorageProviderFactory;
+import dev.cimd.keycloak.storage.CimdLog;
+
+import jakarta.ws.rs.core.Response;
+
+import org.keycloak.models.ClientProvider;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.protocol.oidc.OIDCLoginProtocol;
+import org.keycloak.representations.idm.ClientPolicyExecutorConfigurationRepresentation;
+import org.keycloak.services.clientpolicy.ClientPolicyContext;
+import org.keycloak.services.clientpolicy.ClientPolicyEvent;
+import org.keycloak.services.clientpolicy.ClientPolicyException;
+import org.keycloak.services.clientpolicy.context.PreAuthorizationRequestContext;
+import org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider;
+
+import java.util.Optional;
+
+/**
+ * Turns the cimd engine's rejection of an authorization request (see {@link #rejection}: the client_id resolved
+ * with the request's redirect_uri before Keycloak looks the client up, {@code PRE_AUTHORIZATION_REQUEST}) into an
+ * error page that names the cimd error code and its description, e.g.
+ * {@code cimd blocked_address: host evil.example resolves to 10.0.0.5, a special-use address...}, instead of
+ * Keycloak's generic "Client not found". Keycloak shows a client-policy error at this stage as a page, never as a
+ * redirect, so an unverified redirect_uri is never followed.
+ *
+ * <p>The same engine serves the storage provider right after, so a successful resolution here makes the client
+ * lookup a cache hit: one fetch per client, not two. A URL client_id registered in the realm database (a
+ * conventional client whose id happens to be a URL) is left alone.
+ */
+public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<ClientPolicyExecutorConfigurationRepresentation> {
+    private final KeycloakSession session;
+
+    public CimdResolveExecutor(KeycloakSession session) {
+        this.session = session;
+    }
+
+    @Override
+    public String getProviderId() {
+        return CimdResolveExecutorFactory.PROVIDER_ID;
+    }
+
+    @Override
+    public void executeOnEvent(ClientPolicyContext context) throws ClientPolicyException {
+        if (context.getEvent() != ClientPolicyEvent.PRE_AUTHORIZATION_REQUEST
+                || !(context instanceof PreAuthorizationRequestContext pre) || pre.getClientId() == null) {
+            return;
+        }
+        CimdException e = rejection(session, pre);
+        if (e != null) {
+            throw new ClientPolicyException(e.oauthError(), errorText(e), Response.Status.BAD_REQUEST);
+        }
+    }
+
+    /**
+     * The engine's rejection of this authorization request's client_id and redirect_uri, or null when the engine
+     * accepts them, the realm has no cimd component, or the client_id belongs to a database client. Asked once per
+     * request: the answer is kept in the session, because the condition asks first and the executor again, and a
+     * failed resolution is never cached by the engine (asking twice would fetch twice).
+     */
+    public static CimdException rejection(KeycloakSession session, PreAuthorizationRequestContext pre) {
+        String clientId = pre.getClientId();
+        String redirectUri = pre.getRequestParameters() == null ? null
+                : pre.getRequestParameters().getFirst(OIDCLoginProtocol.REDIRECT_URI_PARAM);
+        String key = "cimd.verdict." + clientId + " " + redirectUri;
+        Object known = session.getAttribute(key);
+        if (known != null) {
+            return known instanceof CimdException e ? e : null;
+        }
+        CimdException verdict = decide(session, clientId, redirectUri);
+        session.setAttribute(key, verdict == null ? Boolean.TRUE : verdict);
+        return verdict;
+    }
+
+    private static CimdException decide(KeycloakSession session, String clientId, String redirectUri) {
+        RealmModel realm = session.getContext().getRealm();
+        CimdClientStorageProviderFactory factory = CimdClientStorageProviderFactory.of(session);
+        Optional<CimdClientStorageProviderFactory.Component> component =
+                factory == null || realm == null ? Optional.empty() : factory.componentOf(session, realm);
+        if (component.isEmpty()) {
+            return null;
+        }
+        try {
+            Resolution r = component.get().engine().resolve(clientId, redirectUri, null);
+            CimdLog.resolved(realm.getName(), r);
+            return null;
+        } catch (CimdException e) {
+            if (isDatabaseClient(session, realm, clientId)) {
+                return null;
+            }
+            CimdLog.rejected(realm.getName(), clientId, e);
+            return e;
+        } catch (IllegalStateException e) {
+            return null;
+        }
+    }
+
+    /** The text of the error page: the stable code first, then the sentence naming the rule. */
+    public static String errorText(CimdException e) {
+        return "cimd " + e.code() + ": " + e.description();
+    }
+
+    /** Whether the realm database (not a storage provider) has this client; asked only after a rejection. */
+    private static boolean isDatabaseClient(KeycloakSession session, RealmModel realm, String clientId) {
+        try {
+            ClientProvider database = session.getProvider(ClientProvider.class, "jpa");
+            return database != null && database.getClientByClientId(realm, clientId) != null;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+}

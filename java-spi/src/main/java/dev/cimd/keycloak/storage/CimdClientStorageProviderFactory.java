@@ -1,0 +1,123 @@
+package dev.cimd.keycloak.storage;
+
+import dev.cimd.keycloak.config.CimdConfig;
+import dev.cimd.keycloak.jni.CimdEngine;
+
+import org.keycloak.component.ComponentModel;
+import org.keycloak.component.ComponentValidationException;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
+import org.keycloak.provider.ProviderConfigProperty;
+import org.keycloak.storage.CacheableStorageProviderModel;
+import org.keycloak.storage.client.ClientStorageProvider;
+import org.keycloak.storage.client.ClientStorageProviderFactory;
+import org.keycloak.storage.client.ClientStorageProviderModel;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The {@code cimd} client-storage component: a realm that adds it accepts URL client_ids, resolved by the cimd
+ * engine. Holds the engines (one per component configuration) for the providers, the client-policy executor and
+ * the admin resource, and frees them when Keycloak closes the factory.
+ */
+public final class CimdClientStorageProviderFactory implements ClientStorageProviderFactory<CimdClientStorageProvider> {
+    public static final String PROVIDER_ID = "cimd";
+
+    private final EngineRegistry engines = new EngineRegistry();
+
+    @Override
+    public CimdClientStorageProvider create(KeycloakSession session, ComponentModel model) {
+        return new CimdClientStorageProvider(session, new ClientStorageProviderModel(model), engines.engineFor(model));
+    }
+
+    @Override
+    public String getId() {
+        return PROVIDER_ID;
+    }
+
+    @Override
+    public String getHelpText() {
+        return "Client ID Metadata Documents: accept https URL client_ids whose metadata document the cimd engine"
+                + " fetches (SSRF-safe), validates and caches. No client is ever written to the database.";
+    }
+
+    @Override
+    public List<ProviderConfigProperty> getConfigProperties() {
+        return CimdConfig.configProperties();
+    }
+
+    /**
+     * Checks the settings by building an engine from them (the engine is the one place that knows the rules),
+     * and pins the component's Keycloak cache policy to NO_CACHE: freshness is the engine's job (HTTP caching
+     * headers, TTL bounds, stale windows), and Keycloak's realm cache would keep a stale copy of a client.
+     */
+    @Override
+    public void validateConfiguration(KeycloakSession session, RealmModel realm, ComponentModel model)
+            throws ComponentValidationException {
+        try {
+            CimdEngine.create(CimdConfig.toEngineJson(model)).close();
+        } catch (IllegalArgumentException e) {
+            throw new ComponentValidationException("cimd: " + e.getMessage());
+        }
+        model.getConfig().putSingle(CacheableStorageProviderModel.CACHE_POLICY,
+                CacheableStorageProviderModel.CachePolicy.NO_CACHE.name());
+    }
+
+    @Override
+    public void onUpdate(KeycloakSession session, RealmModel realm, ComponentModel oldModel, ComponentModel newModel) {
+        // The next lookup builds an engine for the new settings and frees the old one.
+        engines.remove(oldModel.getId());
+    }
+
+    @Override
+    public void preRemove(KeycloakSession session, RealmModel realm, ComponentModel model) {
+        engines.remove(model.getId());
+    }
+
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+    }
+
+    @Override
+    public void close() {
+        engines.close();
+    }
+
+    /**
+     * The engine of the realm's enabled cimd component, if the realm has one; remembered for the rest of the
+     * session (one HTTP request), which asks several times (policy executor, discovery, admin resource).
+     */
+    public Optional<Component> componentOf(KeycloakSession session, RealmModel realm) {
+        String key = "cimd.component." + realm.getId();
+        Object known = session.getAttribute(key);
+        if (known instanceof Component c) {
+            return Optional.of(c);
+        }
+        Optional<Component> found = componentOf(realm);
+        found.ifPresent(c -> session.setAttribute(key, c));
+        return found;
+    }
+
+    /** The engine of the realm's enabled cimd component, if the realm has one. */
+    public Optional<Component> componentOf(RealmModel realm) {
+        return realm.getComponentsStream(realm.getId(), ClientStorageProvider.class.getName())
+                .filter(c -> PROVIDER_ID.equals(c.getProviderId()))
+                .map(ClientStorageProviderModel::new)
+                .filter(ClientStorageProviderModel::isEnabled)
+                .findFirst()
+                .map(c -> new Component(c, engines.engineFor(c)));
+    }
+
+    /** The factory registered with Keycloak, for the policy executor, discovery and the admin resource. */
+    public static CimdClientStorageProviderFactory of(KeycloakSession session) {
+        KeycloakSessionFactory factory = session.getKeycloakSessionFactory();
+        return factory == null ? null
+                : (CimdClientStorageProviderFactory) factory.getProviderFactory(ClientStorageProvider.class, PROVIDER_ID);
+    }
+
+    /** A realm's cimd component and its engine. */
+    public record Component(ClientStorageProviderModel model, CimdEngine engine) {
+    }
+}

@@ -1,0 +1,181 @@
+package dev.cimd.keycloak.storage;
+
+import dev.cimd.keycloak.jni.CimdEngine;
+import dev.cimd.keycloak.jni.CimdException;
+import dev.cimd.keycloak.jni.Documents;
+import dev.cimd.keycloak.jni.Resolution;
+
+import jakarta.ws.rs.core.MultivaluedHashMap;
+import jakarta.ws.rs.core.UriInfo;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.keycloak.component.ComponentModel;
+import org.keycloak.http.HttpRequest;
+import org.keycloak.models.KeycloakContext;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.storage.client.ClientStorageProviderModel;
+
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.verifyNoInteractions;
+import static org.mockito.Mockito.when;
+
+/** The read-only client Keycloak sees for a resolved document. */
+class CimdClientAdapterTest {
+    static final String WEB = "https://app.example.com/clients/web.json";
+    static final String CLAUDE = "https://app.example.com/clients/claude.json";
+
+    KeycloakSession session;
+    RealmModel realm;
+    KeycloakContext context;
+    CimdEngine engine;
+    ClientStorageProviderModel component;
+    MultivaluedHashMap<String, String> query;
+
+    @BeforeEach
+    void setUp() {
+        session = mock(KeycloakSession.class);
+        realm = mock(RealmModel.class);
+        context = mock(KeycloakContext.class);
+        engine = mock(CimdEngine.class);
+        when(session.getContext()).thenReturn(context);
+        when(realm.getName()).thenReturn("r");
+        ComponentModel model = new ComponentModel();
+        model.setId("comp-1");
+        model.setProviderId("cimd");
+        component = new ClientStorageProviderModel(model);
+        query = new MultivaluedHashMap<>();
+        HttpRequest request = mock(HttpRequest.class);
+        UriInfo uri = mock(UriInfo.class);
+        when(uri.getQueryParameters()).thenReturn(query);
+        when(request.getUri()).thenReturn(uri);
+        when(request.getHttpMethod()).thenReturn("GET");
+        when(context.getHttpRequest()).thenReturn(request);
+    }
+
+    static Resolution web(String extra) {
+        return Documents.resolution("{\"client_id\":\"" + WEB + "\",\"client_name\":\"Web ${realm}\","
+                + "\"logo_uri\":\"https://app.example.com/logo.png\",\"tos_uri\":\"https://app.example.com/tos\","
+                + "\"redirect_uris\":[\"https://app.example.com/cb\",\"https://app.example.com/*\"],"
+                + "\"grant_types\":[\"authorization_code\",\"refresh_token\"],\"response_types\":[\"code\"],"
+                + "\"token_endpoint_auth_method\":\"none\""
+                + extra + ",\"display_host\":{\"ascii\":\"app.example.com\",\"unicode\":\"app.example.com\"}}");
+    }
+
+    CimdClientAdapter adapter(Resolution r) {
+        return new CimdClientAdapter(session, realm, component, engine, r);
+    }
+
+    @Test
+    void aPublicClientWithTheRulesOfIssue4() {
+        CimdClientAdapter c = adapter(web(""));
+        assertEquals(WEB, c.getClientId());
+        assertEquals("f:comp-1:" + WEB, c.getId());
+        assertEquals("openid-connect", c.getProtocol());
+        assertTrue(c.isPublicClient());
+        assertTrue(c.isConsentRequired());
+        assertTrue(c.isStandardFlowEnabled());
+        assertFalse(c.isImplicitFlowEnabled());
+        assertFalse(c.isDirectAccessGrantsEnabled());
+        assertFalse(c.isServiceAccountsEnabled());
+        assertFalse(c.isFullScopeAllowed());
+        assertFalse(c.isBearerOnly());
+        assertEquals("S256", c.getAttribute("pkce.code.challenge.method"));
+        assertEquals("true", c.getAttribute("use.refresh.tokens"));
+        assertEquals("https://app.example.com/logo.png", c.getAttributes().get("logoUri"));
+        assertEquals("https://app.example.com/tos", c.getAttributes().get("tosUri"));
+        assertNull(c.getSecret());
+        assertFalse(c.validateSecret("anything"));
+    }
+
+    @Test
+    void theConsentNameShowsTheHostAndCannotInjectThemeExpressions() {
+        CimdClientAdapter c = adapter(web(""));
+        assertEquals("Web $ {realm} (app.example.com)", c.getName());
+    }
+
+    @Test
+    void withoutARequestTheDocumentsUrisMinusAnythingKeycloakWouldReadAsAWildcard() {
+        query.clear();
+        assertEquals(Set.of("https://app.example.com/cb"), adapter(web("")).getRedirectUris());
+    }
+
+    @Test
+    void theEngineDecidesTheRequestsRedirectUri() throws Exception {
+        Resolution claude = Documents.resolution("{\"client_id\":\"" + CLAUDE + "\",\"redirect_uris\":"
+                + "[\"http://localhost/callback\"],\"grant_types\":[\"authorization_code\"],\"response_types\":[\"code\"],"
+                + "\"token_endpoint_auth_method\":\"none\",\"display_host\":{\"ascii\":\"app.example.com\"}}");
+        query.putSingle("client_id", CLAUDE);
+        query.putSingle("redirect_uri", "http://localhost:58135/callback");
+        when(engine.resolve(CLAUDE, "http://localhost:58135/callback", null)).thenReturn(claude);
+        assertEquals(Set.of("http://localhost:58135/callback"), adapter(claude).getRedirectUris());
+
+        query.putSingle("redirect_uri", "https://evil.example/cb");
+        when(engine.resolve(CLAUDE, "https://evil.example/cb", null)).thenThrow(
+                new CimdException("redirect_uri_mismatch", "not registered", "invalid_request", false));
+        assertEquals(Set.of(), adapter(claude).getRedirectUris());
+    }
+
+    @Test
+    void privateKeyJwtUsesTheKeysTheEngineFetched() throws Exception {
+        Resolution pk = Documents.resolution("{\"client_id\":\"" + WEB + "\",\"redirect_uris\":[\"https://app.example.com/cb\"],"
+                + "\"grant_types\":[\"authorization_code\"],\"response_types\":[\"code\"],"
+                + "\"token_endpoint_auth_method\":\"private_key_jwt\",\"jwks_uri\":\"https://keys.example.com/jwks\","
+                + "\"display_host\":{\"ascii\":\"app.example.com\"}}");
+        when(engine.resolveJwks(WEB, null)).thenReturn("{\"keys\":[]}");
+        CimdClientAdapter c = adapter(pk);
+        assertFalse(c.isPublicClient());
+        assertEquals("client-jwt", c.getClientAuthenticatorType());
+        assertEquals("true", c.getAttribute("use.jwks.string"));
+        assertEquals("false", c.getAttribute("use.jwks.url"));
+        assertEquals("false", c.getAttribute("use.refresh.tokens"));
+        assertFalse(c.getAttributes().containsKey("jwks.string"), "keys are never fetched to render a page");
+        verify(engine, never()).resolveJwks(any(), any());
+        assertEquals("{\"keys\":[]}", c.getAttribute("jwks.string"));
+    }
+
+    @Test
+    void theClientIsReadOnly() {
+        CimdClientAdapter c = adapter(web(""));
+        assertThrows(RuntimeException.class, () -> c.setName("x"));
+        assertThrows(RuntimeException.class, () -> c.addRedirectUri("https://evil.example/*"));
+    }
+
+    @Test
+    void nonUrlClientIdsNeverReachTheEngine() {
+        CimdClientStorageProvider p = new CimdClientStorageProvider(session, component, engine);
+        assertNull(p.getClientByClientId(realm, "my-confidential-app"));
+        assertNull(p.getClientByClientId(realm, "http://app.example.com/c.json"));
+        assertNull(p.getClientById(realm, "f:other-component:" + WEB));
+        assertNull(p.getClientById(realm, "8c9a0c1e-local-uuid"));
+        verifyNoInteractions(engine);
+    }
+
+    @Test
+    void aRequestResolvesEachClientOnce() throws Exception {
+        when(engine.resolve(eq(WEB), eq(null), eq(null))).thenReturn(web(""));
+        CimdClientStorageProvider p = new CimdClientStorageProvider(session, component, engine);
+        assertEquals(WEB, p.getClientByClientId(realm, WEB).getClientId());
+        assertEquals(WEB, p.getClientById(realm, "f:comp-1:" + WEB).getClientId());
+        verify(engine).resolve(WEB, null, null);
+    }
+
+    @Test
+    void aRejectedClientIsNotFound() throws Exception {
+        when(engine.resolve(eq(WEB), eq(null), eq(null))).thenThrow(
+                new CimdException("blocked_address", "host resolves to 10.0.0.5", "invalid_client", false));
+        assertNull(new CimdClientStorageProvider(session, component, engine).getClientByClientId(realm, WEB));
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make demo: Keycloak (from Maven Central, cached) with the cimd extension, a sample client document on a loopback
+# HTTPS host, a scripted login with the URL client_id, the decoded token. Runs inside scripts/netns unless
+# --browser is given: then everything still binds to 127.0.0.1 only, and Keycloak stays up for a browser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dist=$(scripts/keycloak-dist.sh)
+jar=java-spi/target/cimd-keycloak-0.1.0.jar
+work=.cache/demo
+rm -rf "$work"
+mkdir -p "$work"
+if [ "${1:-}" = --browser ]; then
+  exec python3 tests/keycloak/demo.py --dist "$dist" --jar "$jar" --work "$PWD/$work" --browser
+fi
+exec scripts/netns python3 tests/keycloak/demo.py --dist "$dist" --jar "$jar" --work "$PWD/$work"

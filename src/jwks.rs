@@ -1,0 +1,202 @@
+//! Client keys for `private_key_jwt` (CIMD §5, RFC 7523): the JWK Set that verifies a client's assertions.
+//!
+//! A document carries its keys inline (`jwks`) or names a URL (`jwks_uri`). That URL is chosen by the client,
+//! so it is fetched exactly like a document: the same SSRF-vetting fetcher (one DNS lookup, special-use
+//! addresses refused, connection pinned, no redirects, JSON media types only, `max_document_bytes`, one total
+//! deadline), the same per-host limits and the same freshness rules (`Cache-Control`/`Expires` clamped to the
+//! TTL bounds, conditional revalidation, stale-if-error for transient failures, eviction on 404/410). The fetched
+//! set is validated by [`crate::document::validate_jwks`], which refuses private key members. Hosts such as
+//! Keycloak get the keys from here and never fetch a client-chosen URL themselves.
+//!
+//! This module holds the key cache and the result type; the fetch itself runs in the engine
+//! ([`crate::Engine::resolve_jwks_blocking`]), the one place that owns the fetcher and the limiter.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use lru::LruCache;
+
+use crate::fetch::Validators;
+
+/// Where a key set came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// The document's own `jwks` member.
+    Inline,
+    /// Fetched from `jwks_uri` for this request (or confirmed by a 304).
+    Network,
+    /// Served from the key cache while fresh.
+    Cache,
+    /// Served after expiry because the refresh failed transiently (stale-if-error).
+    Stale,
+}
+
+impl KeySource {
+    /// The contract's name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            KeySource::Inline => "inline",
+            KeySource::Network => "network",
+            KeySource::Cache => "cache",
+            KeySource::Stale => "stale",
+        }
+    }
+}
+
+/// A client's validated JWK Set.
+#[derive(Clone, Debug)]
+pub struct JwkSet {
+    json: Arc<str>,
+    source: KeySource,
+    jwks_uri: Option<Arc<str>>,
+}
+
+impl JwkSet {
+    /// A set with its serialisation.
+    pub fn new(json: Arc<str>, source: KeySource, jwks_uri: Option<Arc<str>>) -> JwkSet {
+        JwkSet {
+            json,
+            source,
+            jwks_uri,
+        }
+    }
+
+    /// The set as JSON text: `{"keys": [...]}` (public members only).
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// Where the set came from.
+    pub fn source(&self) -> KeySource {
+        self.source
+    }
+
+    /// The URL it was fetched from, when it was not inline.
+    pub fn jwks_uri(&self) -> Option<&str> {
+        self.jwks_uri.as_deref()
+    }
+
+    /// `{"ok":true,"jwks":{...},"source":"...","jwks_uri":"..."}`, the line front ends hand out.
+    pub fn to_json_line(&self) -> String {
+        let mut out = String::with_capacity(self.json.len() + 96);
+        out.push_str("{\"ok\":true,\"jwks\":");
+        out.push_str(&self.json);
+        out.push_str(",\"source\":\"");
+        out.push_str(self.source.as_str());
+        out.push('"');
+        if let Some(uri) = &self.jwks_uri {
+            out.push_str(",\"jwks_uri\":");
+            out.push_str(&serde_json::to_string(&**uri).unwrap_or_else(|_| "null".into()));
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// One cached key set.
+#[derive(Clone, Debug)]
+pub struct KeyEntry {
+    /// The validated set, serialised.
+    pub json: Arc<str>,
+    /// Fresh until this instant.
+    pub fresh_until: Instant,
+    /// The same as wall-clock time.
+    pub expires_at: SystemTime,
+    /// Validators for conditional revalidation.
+    pub validators: Validators,
+}
+
+/// The key cache: keyed by the exact `jwks_uri`, least-recently-used eviction under `cache_max_entries`. Each
+/// set is at most `max_document_bytes`, which bounds the memory held.
+pub struct KeyCache {
+    map: Mutex<LruCache<Arc<str>, KeyEntry>>,
+}
+
+impl KeyCache {
+    /// A cache of at most `max_entries` key sets.
+    pub fn new(max_entries: usize) -> KeyCache {
+        let cap = std::num::NonZeroUsize::new(max_entries.max(1)).unwrap_or(std::num::NonZeroUsize::MIN);
+        KeyCache {
+            map: Mutex::new(LruCache::new(cap)),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<Arc<str>, KeyEntry>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The entry for `uri`, marking it recently used.
+    pub fn get(&self, uri: &str) -> Option<KeyEntry> {
+        self.lock().get(uri).cloned()
+    }
+
+    /// Stores (or replaces) the entry for `uri`.
+    pub fn insert(&self, uri: &str, entry: KeyEntry) {
+        self.lock().put(Arc::from(uri), entry);
+    }
+
+    /// Applies `f` to the entry for `uri`, if present. True if it was.
+    pub fn update(&self, uri: &str, f: impl FnOnce(&mut KeyEntry)) -> bool {
+        match self.lock().get_mut(uri) {
+            Some(e) => {
+                f(e);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets `uri`. True if it was cached.
+    pub fn remove(&self, uri: &str) -> bool {
+        self.lock().pop(uri).is_some()
+    }
+
+    /// Key sets cached now.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// True when no key set is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_line_embeds_the_set_and_its_origin() {
+        let set = JwkSet::new(
+            Arc::from(r#"{"keys":[]}"#),
+            KeySource::Network,
+            Some(Arc::from("https://c.example/jwks.json")),
+        );
+        let v: serde_json::Value = serde_json::from_str(&set.to_json_line()).unwrap();
+        assert_eq!(v["ok"], true);
+        assert_eq!(v["jwks"]["keys"], serde_json::json!([]));
+        assert_eq!(v["source"], "network");
+        assert_eq!(v["jwks_uri"], "https://c.example/jwks.json");
+        let inline = JwkSet::new(Arc::from(r#"{"keys":[]}"#), KeySource::Inline, None);
+        assert!(!inline.to_json_line().contains("jwks_uri"));
+    }
+
+    #[test]
+    fn cache_is_bounded_and_forgets() {
+        let c = KeyCache::new(2);
+        let e = KeyEntry {
+            json: Arc::from("{}"),
+            fresh_until: Instant::now(),
+            expires_at: SystemTime::now(),
+            validators: Validators::default(),
+        };
+        for u in ["a", "b", "c"] {
+            c.insert(u, e.clone());
+        }
+        assert_eq!(c.len(), 2);
+        assert!(c.get("a").is_none());
+        assert!(c.remove("b"));
+        assert!(!c.remove("b"));
+    }
+}

@@ -1,0 +1,112 @@
+"""make demo: Keycloak with the cimd extension, a sample client document on a loopback HTTPS host, and a scripted
+login (authorization code + PKCE) with the URL client_id; prints the decoded access token.
+
+    python3 tests/keycloak/demo.py --dist DIR --jar JAR --work DIR [--browser]
+
+Everything binds to 127.0.0.1. Without --browser it runs inside scripts/netns (see scripts/keycloak-demo.sh) and
+stops after the scripted login; with --browser it keeps Keycloak running for you to try the same login in a
+browser on this machine, until Ctrl-C.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kc as K  # noqa: E402
+from dochost import DocHost  # noqa: E402
+
+PORT_DOCS, PORT_KC = 8443, 8080
+CLIENT_ID = f"https://localhost:{PORT_DOCS}/clients/demo-app.json"
+REDIRECT = "http://localhost:8765/callback"
+
+
+def say(text):
+    print(f"\n\033[1m== {text}\033[0m", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dist", required=True)
+    ap.add_argument("--jar", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--browser", action="store_true")
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+
+    host = DocHost(args.work, ["localhost"], port=PORT_DOCS).start()
+    document = {"client_id": CLIENT_ID, "client_name": "cimd Demo App", "client_uri": f"https://localhost:{PORT_DOCS}/",
+                "redirect_uris": ["http://localhost/callback"], "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"], "token_endpoint_auth_method": "none"}
+    host.json(CLIENT_ID, document)
+    home = K.install(args.dist, os.path.join(args.work, "keycloak"))
+    os.makedirs(os.path.join(home, "providers"), exist_ok=True)
+    shutil.copy(args.jar, os.path.join(home, "providers", "cimd-keycloak.jar"))
+    os.makedirs(os.path.join(home, "data", "import"), exist_ok=True)
+    realm = {
+        "realm": "demo", "enabled": True, "sslRequired": "none",
+        "users": [{"username": "demo", "enabled": True, "email": "demo@example.com", "emailVerified": True,
+                   "firstName": "Demo", "lastName": "User",
+                   "credentials": [{"type": "password", "value": "demo-password", "temporary": False}]}],
+        "components": {"org.keycloak.storage.client.ClientStorageProvider": [{
+            "name": "cimd", "providerId": "cimd",
+            "config": {"cachePolicy": ["NO_CACHE"], "allow_loopback": ["true"], "extra_ca_file": [host.ca_file]}}]},
+        "clientProfiles": {"profiles": [{"name": "cimd", "executors": [{"executor": "cimd-resolve",
+                                                                         "configuration": {}}]}]},
+        "clientPolicies": {"policies": [{"name": "cimd", "enabled": True, "profiles": ["cimd"],
+                                         "conditions": [{"condition": "cimd-client-id", "configuration": {}}]}]},
+    }
+    with open(os.path.join(home, "data", "import", "demo.json"), "w") as f:
+        json.dump(realm, f, indent=1)
+
+    say(f"Client metadata document at {CLIENT_ID} (served by a throwaway loopback HTTPS host)")
+    print(json.dumps(document, indent=1))
+    kc = K.Keycloak(home, PORT_KC, os.path.join(args.work, "keycloak.log"))
+    say("Starting Keycloak with the cimd extension (first start builds Keycloak: a few minutes)")
+    took = kc.start()
+    print(f"Keycloak is up at {kc.base} after {took:.0f}s; log: {kc.log_path}")
+    try:
+        d = K.Browser().get(f"{kc.base}/realms/demo/.well-known/oauth-authorization-server").json()
+        say("Discovery (/realms/demo/.well-known/oauth-authorization-server)")
+        for k in ("client_id_metadata_document_supported", "token_endpoint_auth_methods_supported",
+                  "code_challenge_methods_supported"):
+            print(f"{k}: {json.dumps(d.get(k))}")
+
+        say(f"Scripted login as demo/demo-password: authorization code + PKCE, client_id = the URL, "
+            f"redirect_uri {REDIRECT} (a loopback port the document does not list: RFC 8252 any-port)")
+        out = K.login(K.Browser(), kc, "demo", CLIENT_ID, REDIRECT, username="demo", password="demo-password")
+        if not out.get("code"):
+            print("login failed; see the log", kc.log_path)
+            return 1
+        print(f"redirected to {out['redirect'][:80]}...")
+        t = K.token(kc, "demo", {"grant_type": "authorization_code", "code": out["code"], "redirect_uri": REDIRECT,
+                                 "client_id": CLIENT_ID, "code_verifier": out["verifier"]}).json()
+        say("Decoded access token")
+        print(json.dumps(K.decode_jwt(t["access_token"]), indent=1))
+        say("No client was written to the realm database")
+        ids = [c["clientId"] for c in kc.admin("GET", "demo/clients?max=1000").json()]
+        print("database clients:", ", ".join(sorted(ids)))
+        say("What the engine holds (GET /admin/realms/demo/cimd/clients)")
+        print(json.dumps(kc.admin("GET", "demo/cimd/clients").json(), indent=1))
+        url = K.authorize_url(kc, "demo", CLIENT_ID, REDIRECT, K.pkce_pair()[1])
+        if args.browser:
+            say("Try it in your browser (Ctrl-C here to stop)")
+            print(f"Open:\n  {url}\nLog in as demo / demo-password. After consent the browser goes to {REDIRECT}"
+                  "?code=... (nothing listens there: the code in the address bar is the result).")
+            try:
+                kc.proc.wait()
+            except KeyboardInterrupt:
+                pass
+        else:
+            say("Try it in a browser")
+            print("Run `scripts/keycloak-demo.sh --browser`: the same Keycloak on 127.0.0.1:8080 of this machine, kept"
+                  " running,\nthen open the authorization URL it prints and log in as demo / demo-password.")
+        return 0
+    finally:
+        kc.stop()
+        host.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,451 @@
+"""End-to-end test of the cimd Keycloak extension against a real Keycloak (issue 4), run by `make java-test`.
+
+Runs inside scripts/netns (only loopback exists; test host names come from a hosts file). It starts a throwaway
+HTTPS host serving client metadata documents, starts Keycloak with the extension in providers/ and two realms
+imported, and drives the flows with an HTTP client the way a browser would. Every case prints PASS or FAIL with
+its evidence; the last line is "e2e: N passed, M failed".
+
+    python3 tests/keycloak/e2e.py --dist DIR --jar JAR --work DIR [--builtin] [--bench FILE]
+
+--builtin runs the same cases against Keycloak's own experimental CIMD feature (--features=cimd) instead, for the
+side-by-side table of docs/keycloak.md: there, a case's outcome is recorded, not asserted.
+"""
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kc as K  # noqa: E402
+from dochost import DocHost  # noqa: E402
+
+APP = "https://app.example.com"
+TOOLS = "https://tools.example.org"
+KEYS = "https://keys.example.com"
+HOSTS = ["app.example.com", "tools.example.org", "keys.example.com", "localhost"]
+REALM, JWT_REALM = "cimd", "cimd-jwt"
+WEB = f"{APP}/clients/web.json"
+WEB_CB = f"{APP}/oauth/callback"
+CLAUDE = f"{APP}/clients/claude-code.json"
+CHATGPT = f"{APP}/clients/chatgpt.json"
+MISMATCH = f"{APP}/clients/mismatch.json"
+BLOCKED = "https://blocked.example/clients/app.json"
+PKJWT = f"{TOOLS}/clients/agent.json"
+PKJWT_JWKS = f"{KEYS}/agent/jwks.json"
+STAMPEDE = f"{APP}/clients/stampede.json"
+USER_AGENT_PREFIX = "cimd/"
+
+
+def doc(client_id, **extra):
+    d = {"client_id": client_id, "client_name": "E2E Web App", "client_uri": "https://app.example.com/",
+         "logo_uri": "https://app.example.com/logo.png", "tos_uri": "https://app.example.com/tos",
+         "policy_uri": "https://app.example.com/privacy",
+         "redirect_uris": [WEB_CB], "grant_types": ["authorization_code", "refresh_token"],
+         "response_types": ["code"], "token_endpoint_auth_method": "none"}
+    d.update(extra)
+    return d
+
+
+def realm_json(name, ca_file, auth_methods, builtin=False):
+    users = [{"username": "alice", "enabled": True, "email": "alice@example.com", "emailVerified": True,
+              "firstName": "Alice", "lastName": "Example",
+              "credentials": [{"type": "password", "value": "alice-password", "temporary": False}]}]
+    db_client = {"clientId": "db-client", "publicClient": True, "standardFlowEnabled": True,
+                 "directAccessGrantsEnabled": False, "redirectUris": [WEB_CB], "consentRequired": True,
+                 "attributes": {"pkce.code.challenge.method": "S256"}}
+    realm = {"realm": name, "enabled": True, "sslRequired": "none", "users": users, "clients": [db_client]}
+    if builtin:
+        # Keycloak's own feature: a client policy whose executor fetches the document and persists a client.
+        realm["clientProfiles"] = {"profiles": [{"name": "builtin-cimd", "executors": [
+            {"executor": "client-id-metadata-document", "configuration": {
+                "cimd-allow-http-scheme": "false",
+                "cimd-allow-permitted-domains": ["*.example.com", "*.example.org", "*.example", "localhost"],
+                "cimd-restrict-same-domain": "false", "cimd-required-properties": []}}]}]}
+        realm["clientPolicies"] = {"policies": [{"name": "builtin-cimd", "enabled": True, "conditions": [
+            {"condition": "client-id-uri", "configuration": {"client-id-uri-scheme": ["https"],
+                                                            "client-id-uri-allow-permitted-domains": [
+                                                                "*.example.com", "*.example.org", "*.example",
+                                                                "localhost"]}}],
+            "profiles": ["builtin-cimd"]}]}
+        return realm
+    realm["components"] = {"org.keycloak.storage.client.ClientStorageProvider": [{
+        "name": "cimd", "providerId": "cimd",
+        "config": {"cachePolicy": ["NO_CACHE"], "allow_loopback": ["true"], "extra_ca_file": [ca_file],
+                   "auth_methods_supported": auth_methods, "min_cache_ttl_s": ["60"]}}]}
+    realm["clientProfiles"] = {"profiles": [{"name": "cimd", "description": "Precise CIMD errors",
+                                             "executors": [{"executor": "cimd-resolve", "configuration": {}}]}]}
+    realm["clientPolicies"] = {"policies": [{"name": "cimd", "enabled": True,
+                                             "conditions": [{"condition": "cimd-client-id", "configuration": {}}],
+                                             "profiles": ["cimd"]}]}
+    return realm
+
+
+class Results:
+    def __init__(self, strict):
+        self.strict = strict
+        self.rows = []
+
+    def case(self, name, fn):
+        started = time.time()
+        try:
+            evidence = fn()
+            ok = True
+        except AssertionError as e:
+            ok, evidence = False, f"assertion failed: {e}"
+        except Exception as e:  # noqa: BLE001 - a crashed case is a failed case, with its trace
+            ok, evidence = False, f"{type(e).__name__}: {e}\n{traceback.format_exc()}"
+        took = time.time() - started
+        self.rows.append((name, ok, evidence))
+        print(f"{'PASS' if ok else 'FAIL'} {name} ({took:.1f}s): {evidence}", flush=True)
+
+    def summary(self):
+        passed = sum(1 for _, ok, _ in self.rows if ok)
+        failed = len(self.rows) - passed
+        return passed, failed
+
+
+def has_error_page(r, code):
+    return r.status >= 400 and not r.location and code in r.text
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dist", required=True, help="the unpacked Keycloak distribution")
+    ap.add_argument("--jar", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--builtin", action="store_true")
+    ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--results", help="write the case outcomes as JSON here")
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+
+    host = DocHost(args.work, HOSTS).start()
+    keycloak_home = K.install(args.dist, os.path.join(args.work, "keycloak"))
+    import_dir = os.path.join(keycloak_home, "data", "import")
+    os.makedirs(import_dir, exist_ok=True)
+    if not args.builtin:
+        os.makedirs(os.path.join(keycloak_home, "providers"), exist_ok=True)
+        import shutil
+        shutil.copy(args.jar, os.path.join(keycloak_home, "providers", "cimd-keycloak.jar"))
+    for name, methods in ((REALM, ["none"]), (JWT_REALM, ["none", "private_key_jwt"])):
+        with open(os.path.join(import_dir, f"{name}.json"), "w") as f:
+            json.dump(realm_json(name, host.ca_file, methods, args.builtin), f)
+
+    # Client documents.
+    host.json(WEB, doc(WEB))
+    host.json(CLAUDE, doc(CLAUDE, client_name="Claude Code (e2e sample)",
+                          redirect_uris=["http://localhost/callback", "http://127.0.0.1/callback"]))
+    host.json(CHATGPT, doc(CHATGPT, client_name="ChatGPT (e2e sample)",
+                           redirect_uris=["https://app.example.com/connector_platform_oauth_redirect"],
+                           token_endpoint_auth_method="private_key_jwt",
+                           token_endpoint_auth_methods_supported=["none", "private_key_jwt"],
+                           jwks_uri=f"{KEYS}/chatgpt/jwks.json", application_type="web",
+                           some_future_member={"nested": True}))
+    host.json(f"{KEYS}/chatgpt/jwks.json", {"keys": []})
+    host.json(MISMATCH, doc(f"{APP}/clients/someone-else.json"))
+    host.json(STAMPEDE, doc(STAMPEDE))
+    agent_key, wrong_key = K.ec_key(), K.ec_key()
+    host.json(PKJWT, doc(PKJWT, client_name="E2E Agent", redirect_uris=["https://tools.example.org/cb"],
+                         token_endpoint_auth_method="private_key_jwt", jwks_uri=PKJWT_JWKS))
+    host.json(PKJWT_JWKS, {"keys": [K.public_jwk(agent_key, "agent-1")]})
+
+    kc = K.Keycloak(keycloak_home, args.port, os.path.join(args.work, "keycloak.log"),
+                    features="cimd" if args.builtin else None,
+                    extra_args=[f"--truststore-paths={host.ca_file}"] if args.builtin else [])
+    results = Results(strict=not args.builtin)
+    took = kc.start()
+    print(f"keycloak started in {took:.0f}s ({'built-in cimd feature' if args.builtin else 'cimd extension'})",
+          flush=True)
+    state = {}
+    try:
+        run_cases(results, kc, host, args, state, agent_key, wrong_key)
+    finally:
+        kc.stop()
+        host.stop()
+
+    def database_read_directly():
+        out = kc.sql("SELECT r.NAME AS REALM, c.CLIENT_ID FROM CLIENT c JOIN REALM r ON c.REALM_ID = r.ID "
+                     f"WHERE r.NAME IN ('{REALM}', '{JWT_REALM}') AND c.CLIENT_ID LIKE '%://%'")
+        rows = [line for line in out.splitlines() if "://" in line]
+        if not args.builtin:
+            assert not rows, rows
+        total = kc.sql("SELECT COUNT(*) FROM CLIENT").strip().splitlines()
+        return f"URL clients in the CLIENT table: {len(rows)} {rows if rows else ''}; all clients: {total[-2].strip() if len(total) > 1 else total}"
+    results.case("the CLIENT table has no URL client (H2 read directly, server stopped)", database_read_directly)
+    if args.results:
+        with open(args.results, "w") as f:
+            json.dump([{"case": n, "ok": ok, "evidence": str(e)} for n, ok, e in results.rows], f, indent=1)
+    passed, failed = results.summary()
+    print(f"e2e{' (built-in)' if args.builtin else ''}: {passed} passed, {failed} failed", flush=True)
+    return 0 if failed == 0 or args.builtin else 1
+
+
+def run_cases(res, kc, host, args, state, agent_key, wrong_key):
+    builtin = args.builtin
+
+    def discovery():
+        out = []
+        for path in (f"/realms/{REALM}/.well-known/openid-configuration",
+                     f"/realms/{REALM}/.well-known/oauth-authorization-server",
+                     f"/.well-known/oauth-authorization-server/realms/{REALM}"):
+            d = K.Browser().get(kc.base + path).json()
+            assert d.get("client_id_metadata_document_supported") is True, f"{path}: flag missing"
+            assert "none" in d["token_endpoint_auth_methods_supported"], f"{path}: none missing"
+            assert "S256" in d["code_challenge_methods_supported"], f"{path}: S256 missing"
+            out.append(path)
+        d = K.Browser().get(f"{kc.base}/realms/{JWT_REALM}/.well-known/openid-configuration").json()
+        assert "private_key_jwt" in d["token_endpoint_auth_methods_supported"]
+        return "flag, none and S256 advertised at " + ", ".join(out)
+    res.case("discovery advertises CIMD, none and S256", discovery)
+
+    def auth_code_pkce():
+        b = K.Browser()
+        out = K.login(b, kc, REALM, WEB, WEB_CB)
+        assert out["authorize"].status == 200, f"authorize answered {out['authorize'].status}"
+        assert out.get("code"), f"no code; last page {out.get('after_consent', out.get('after_login')).status}"
+        assert out["redirect"].startswith(WEB_CB + "?"), out["redirect"]
+        page = out.get("consent_page", "")
+        title = consent_title(page)
+        state["consent_title"] = title
+        if not builtin:
+            assert "E2E Web App (app.example.com)" in title, f"consent title lacks name and host: {title!r}"
+        t = K.token(kc, REALM, {"grant_type": "authorization_code", "code": out["code"], "redirect_uri": WEB_CB,
+                                "client_id": WEB, "code_verifier": out["verifier"]})
+        assert t.status == 200, f"token endpoint {t.status}: {t.text[:300]}"
+        tok = t.json()
+        claims = K.decode_jwt(tok["access_token"])
+        assert claims["azp"] == WEB, claims
+        assert claims.get("sub"), "no sub"
+        state["refresh_token"] = tok["refresh_token"]
+        r = K.token(kc, REALM, {"grant_type": "refresh_token", "refresh_token": tok["refresh_token"], "client_id": WEB})
+        assert r.status == 200, f"refresh {r.status}: {r.text[:300]}"
+        state["refresh_token"] = r.json()["refresh_token"]
+        state["web_fetches"] = host.count(WEB)
+        return (f"azp={claims['azp']} sub={claims['sub'][:8]}... refresh ok; consent page says {title!r}; "
+                f"fetches={host.count(WEB)}")
+    res.case("authorization code + PKCE with a URL client_id; refresh; consent page", auth_code_pkce)
+
+    def pkce_required():
+        b = K.Browser()
+        q = {"client_id": WEB, "redirect_uri": WEB_CB, "response_type": "code", "scope": "openid", "state": "x"}
+        r = b.get(kc.endpoints(REALM)["auth"] + "?" + urllib.parse.urlencode(q))
+        bad = r.location and "error=invalid_request" in r.location
+        assert bad or r.status >= 400, (f"authorization without PKCE was accepted: {r.status} "
+                                        f"{'(login page)' if 'kc-form-login' in r.text else r.location}")
+        return f"no code_challenge → {r.status} {('redirect with error=invalid_request' if bad else '')}"
+    res.case("PKCE S256 is required", pkce_required)
+
+    def wrong_redirect():
+        v, c = K.pkce_pair()
+        r = K.Browser().get(K.authorize_url(kc, REALM, WEB, "https://evil.example/steal", c))
+        assert not r.location, f"redirected to {r.location}"
+        assert r.status >= 400, r.status
+        if not builtin:
+            assert "redirect_uri_mismatch" in r.text, "error page does not name redirect_uri_mismatch"
+        return f"{r.status}, no Location, page says: {page_error(r.text)}"
+    res.case("wrong redirect_uri → error page, no redirect", wrong_redirect)
+
+    def mismatch():
+        v, c = K.pkce_pair()
+        r = K.Browser().get(K.authorize_url(kc, REALM, MISMATCH, WEB_CB, c))
+        assert not r.location and r.status >= 400, f"{r.status} {r.location}"
+        if not builtin:
+            assert "client_id_mismatch" in r.text, page_error(r.text)
+        return f"{r.status}: {page_error(r.text)}"
+    res.case("document client_id mismatch → precise error", mismatch)
+
+    def blocked():
+        before = stats(kc) if not builtin else {}
+        v, c = K.pkce_pair()
+        r = K.Browser().get(K.authorize_url(kc, REALM, BLOCKED, WEB_CB, c))
+        assert not r.location and r.status >= 400, f"{r.status} {r.location}"
+        if not builtin:
+            assert "blocked_address" in r.text, page_error(r.text)
+            after = stats(kc)
+            refused = after["failures"].get("blocked_address", 0) - before["failures"].get("blocked_address", 0)
+            assert refused >= 1, "the engine did not refuse the address"
+            assert "nothing was fetched" in r.text
+        return f"{r.status}: {page_error(r.text)}"
+    res.case("client_id host on a blocked address (10.0.0.5) → precise error, no connection", blocked)
+
+    def claude_loopback():
+        b = K.Browser()
+        cb = "http://localhost:58135/callback"
+        out = K.login(b, kc, REALM, CLAUDE, cb)
+        last = out.get("after_consent") or out.get("after_login") or out["authorize"]
+        assert out.get("redirect", "").startswith(cb + "?"), (
+            f"no redirect to {cb}: {last.status} {out.get('redirect') or page_error(last.text)}")
+        t = K.token(kc, REALM, {"grant_type": "authorization_code", "code": out["code"], "redirect_uri": cb,
+                                "client_id": CLAUDE, "code_verifier": out["verifier"]})
+        assert t.status == 200, t.text[:300]
+        other = K.Browser().get(K.authorize_url(kc, REALM, CLAUDE, "http://localhost:58135/other", "x" * 43))
+        assert not other.location, f"a different path was accepted: {other.location}"
+        return f"registered http://localhost/callback, returned on {cb}: token issued; other path refused ({other.status})"
+    res.case("Claude Code loopback redirect on an ephemeral port", claude_loopback)
+
+    def chatgpt_public():
+        b = K.Browser()
+        cb = "https://app.example.com/connector_platform_oauth_redirect"
+        out = K.login(b, kc, REALM, CHATGPT, cb)
+        assert out.get("code"), f"no code: {out['authorize'].status} {page_error(out['authorize'].text)}"
+        t = K.token(kc, REALM, {"grant_type": "authorization_code", "code": out["code"], "redirect_uri": cb,
+                                "client_id": CHATGPT, "code_verifier": out["verifier"]})
+        assert t.status == 200, t.text[:300]
+        return "private_key_jwt preferred, none listed, unknown member present → public client, token issued"
+    res.case("ChatGPT-style document → public client", chatgpt_public)
+
+    def pkjwt():
+        b = K.Browser()
+        cb = "https://tools.example.org/cb"
+        out = K.login(b, kc, JWT_REALM, PKJWT, cb)
+        assert out.get("code"), f"no code: {page_error(out['authorize'].text)}"
+        ep = kc.endpoints(JWT_REALM)
+        good = K.client_assertion(agent_key, "agent-1", PKJWT, ep["issuer"])
+        form = {"grant_type": "authorization_code", "code": out["code"], "redirect_uri": cb, "client_id": PKJWT,
+                "code_verifier": out["verifier"],
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+        bad = K.client_assertion(wrong_key, "agent-1", PKJWT, ep["issuer"])
+        r_bad = K.token(kc, JWT_REALM, dict(form, client_assertion=bad))
+        assert r_bad.status in (400, 401) and "invalid_client" in r_bad.text, f"wrong key: {r_bad.status} {r_bad.text}"
+        r = K.token(kc, JWT_REALM, dict(form, client_assertion=good))
+        assert r.status == 200, f"good key: {r.status} {r.text[:300]}"
+        assert K.decode_jwt(r.json()["access_token"])["azp"] == PKJWT
+        agents = host.user_agents(PKJWT_JWKS)
+        assert agents and all(a.startswith(USER_AGENT_PREFIX) for a in agents), agents
+        return (f"signed assertion accepted, wrong key rejected ({r_bad.status} invalid_client); jwks fetched "
+                f"{host.count(PKJWT_JWKS)}x, only by {sorted(set(agents))}")
+    res.case("private_key_jwt: signed client assertion works, a wrong key is rejected", pkjwt)
+
+    def non_url_untouched():
+        before = stats(kc) if not builtin else {}
+        v, c = K.pkce_pair()
+        r = K.Browser().get(K.authorize_url(kc, REALM, "no-such-client", WEB_CB, c))
+        assert r.status >= 400 and not r.location
+        if not builtin:
+            after = stats(kc)
+            assert after["misses"] == before["misses"] and after["hits"] == before["hits"], "engine was consulted"
+        db = K.Browser().get(K.authorize_url(kc, REALM, "db-client", WEB_CB, c))
+        assert db.status == 200, f"database client broken: {db.status}"
+        return f"unknown plain client_id → {r.status} ({page_error(r.text)}), engine untouched; db-client login page 200"
+    res.case("non-URL client_ids never reach the engine; database clients unaffected", non_url_untouched)
+
+    if not builtin:
+        def admin_endpoints():
+            listed = kc.admin("GET", f"{REALM}/cimd/clients").json()
+            ids = {e["client_id"] for e in listed}
+            assert WEB in ids, ids
+            one = kc.admin("GET", f"{REALM}/cimd/client?client_id={urllib.parse.quote(WEB, safe='')}").json()
+            assert one["client_id"] == WEB and one["state"] == "fresh", one
+            st = kc.admin("GET", f"{REALM}/cimd/stats").json()
+            inv = kc.admin("POST", f"{REALM}/cimd/invalidate?client_id={urllib.parse.quote(WEB, safe='')}").json()
+            assert inv["invalidated"] is True
+            ref = kc.admin("POST", f"{REALM}/cimd/refresh?client_id={urllib.parse.quote(WEB, safe='')}")
+            assert ref.status == 200 and ref.json()["source"] == "network", ref.text
+            alice = K.Browser().post(f"{kc.base}/realms/{REALM}/protocol/openid-connect/token",
+                                     {"grant_type": "password", "client_id": "admin-cli", "username": "alice",
+                                      "password": "alice-password"})
+            denied = None
+            if alice.status == 200:
+                denied = kc.admin("GET", f"{REALM}/cimd/stats", token=alice.json()["access_token"]).status
+                assert denied == 403, denied
+            return (f"{len(listed)} cached clients listed; stats hits={st['hits']} fetches={st['fetches']}; invalidate + "
+                    f"refresh ok; user without realm-management → {denied}")
+        res.case("admin REST: list, show, invalidate, refresh, counters; roles enforced", admin_endpoints)
+
+    def stampede():
+        n = 200
+        v, c = K.pkce_pair()
+        url = K.authorize_url(kc, REALM, STAMPEDE, WEB_CB, c)
+        statuses = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(n)
+
+        def one():
+            b = K.Browser()
+            barrier.wait()
+            r = b.get(url, timeout=120)
+            with lock:
+                statuses.append(r.status)
+        threads = [threading.Thread(target=one) for _ in range(n)]
+        started = time.time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        took = time.time() - started
+        fetches = host.count(STAMPEDE)
+        ok = sum(1 for s in statuses if s == 200)
+        state["stampede"] = {"requests": n, "login_pages": ok, "fetches": fetches, "seconds": round(took, 2)}
+        if not builtin:
+            assert fetches == 1, f"{fetches} fetches"
+            assert ok == n, f"only {ok}/{n} login pages"
+        return f"{n} concurrent first requests → {ok} login pages, {fetches} fetch(es) at the host, {took:.1f}s"
+    res.case("200 concurrent first requests for one uncached client_id → exactly one fetch", stampede)
+
+    def changed_metadata_logged():
+        if builtin:
+            return "skipped (cimd engine feature)"
+        host.json(WEB, doc(WEB, redirect_uris=[WEB_CB, f"{APP}/oauth/callback2"]))
+        ref = kc.admin("POST", f"{REALM}/cimd/refresh?client_id={urllib.parse.quote(WEB, safe='')}").json()
+        assert ref["changed"] == ["redirect_uris"], ref
+        v, c = K.pkce_pair()
+        r = K.Browser().get(K.authorize_url(kc, REALM, WEB, f"{APP}/oauth/callback2", c))
+        assert r.status == 200, f"new redirect URI not accepted: {r.status}"
+        with open(kc.log_path, encoding="utf-8", errors="replace") as f:
+            log = f.read()
+        assert "metadata changed: redirect_uris" in log, "no INFO line for the change"
+        assert "first sight of client " + WEB in log, "no INFO line for the first sight"
+        return "refresh reports changed=[redirect_uris]; the new URI works at once; INFO lines for first sight and change"
+    res.case("changed metadata: new redirect URI honoured, change logged", changed_metadata_logged)
+
+    def restart():
+        fetches_before = host.count(WEB)
+        kc.stop()
+        took = kc.start()
+        r = K.token(kc, REALM, {"grant_type": "refresh_token", "refresh_token": state["refresh_token"],
+                                "client_id": WEB})
+        assert r.status == 200, f"refresh after restart: {r.status} {r.text[:300]}"
+        out = K.login(K.Browser(), kc, REALM, WEB, WEB_CB)
+        assert out.get("code"), "no code after restart"
+        return (f"restarted in {took:.0f}s; refresh token from before the restart works; new login works; "
+                f"document fetched again {host.count(WEB) - fetches_before}x (cache is in memory)")
+    res.case("Keycloak restarted → existing session and the client still work", restart)
+
+    def no_client_rows():
+        clients = kc.admin("GET", f"{REALM}/clients?max=1000").json()
+        ids = [c["clientId"] for c in clients]
+        urls = [i for i in ids if "://" in i]
+        if not builtin:
+            assert not urls, urls
+        state["db_client_ids"] = ids
+        return f"realm database clients: {len(ids)} ({', '.join(sorted(ids))}); URL clients among them: {urls or 'none'}"
+    res.case("no client rows in the realm database", no_client_rows)
+
+
+def stats(kc):
+    return kc.admin("GET", f"{REALM}/cimd/stats").json()
+
+
+def consent_title(page):
+    """The consent page's question, which names the client ("Do you grant these access privileges to X?")."""
+    import html as h
+    import re
+    m = re.search(r"Grant Access to\s*([^<]*)", h.unescape(page))
+    return m.group(0).strip() if m else ""
+
+
+def page_error(text):
+    """The message of a Keycloak error page (kc-error-message / instruction), for the evidence column."""
+    import re
+    m = re.search(r'class="[^"]*(?:kc-feedback-text|instruction|pf-v5-c-alert__title)[^"]*"[^>]*>\s*(.*?)\s*<', text, re.S)
+    if not m:
+        m = re.search(r'id="kc-error-message"[^>]*>\s*<p[^>]*>\s*(.*?)\s*</p>', text, re.S)
+    return (m.group(1).strip() if m else text[:160]).replace("\n", " ")[:300]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
