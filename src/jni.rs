@@ -72,11 +72,9 @@ impl<T: Default> ErrorPolicy<T, Failure> for Throw {
         err: Failure,
     ) -> jni::errors::Result<T> {
         match err {
-            Failure::Config(message) => Throw::throw(
-                env,
-                jni_str!("java/lang/IllegalArgumentException"),
-                message,
-            ),
+            Failure::Config(message) => {
+                Throw::throw(env, jni_str!("java/lang/IllegalArgumentException"), message)
+            }
             Failure::Closed => Throw::throw(
                 env,
                 jni_str!("java/lang/IllegalStateException"),
@@ -141,7 +139,10 @@ fn java_string<'local>(env: &mut Env<'local>, s: &str) -> Result<JString<'local>
 }
 
 fn timeout(ms: jlong) -> Option<Duration> {
-    u64::try_from(ms).ok().filter(|ms| *ms > 0).map(Duration::from_millis)
+    u64::try_from(ms)
+        .ok()
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
 }
 
 /// The error line of the bridge: the CLI's error line plus the OAuth error and transience the host acts on.
@@ -166,7 +167,13 @@ pub fn resolution_line(r: &Resolution, known_generation: i64) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let send_document = u64::try_from(known_generation).ok() != Some(generation) || generation == 0;
-    let mut out = String::with_capacity(96 + if send_document { client.document_json().len() } else { 0 });
+    let mut out = String::with_capacity(
+        96 + if send_document {
+            client.document_json().len()
+        } else {
+            0
+        },
+    );
     out.push_str("{\"ok\":true,\"source\":\"");
     out.push_str(r.source().as_str());
     out.push_str("\",\"expires_at_epoch_s\":");
@@ -368,10 +375,8 @@ pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_version<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
 ) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> {
-        java_string(env, env!("CARGO_PKG_VERSION"))
-    })
-    .resolve::<Throw>()
+    env.with_env(|env| -> Result<JString<'local>, Failure> { java_string(env, env!("CARGO_PKG_VERSION")) })
+        .resolve::<Throw>()
 }
 
 /// `static native String panicForTest()`: panics inside the boundary, so that the Java tests can prove a panic
@@ -381,10 +386,8 @@ pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_panicForTest<'local
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
 ) -> JString<'local> {
-    env.with_env(|_env| -> Result<JString<'local>, Failure> {
-        panic!("deliberate test panic")
-    })
-    .resolve::<Throw>()
+    env.with_env(|_env| -> Result<JString<'local>, Failure> { panic!("deliberate test panic") })
+        .resolve::<Throw>()
 }
 
 #[cfg(test)]

@@ -35,10 +35,10 @@ pub mod engine;
 pub mod fetch;
 pub mod ffi;
 pub mod freshness;
-pub mod json;
-pub mod jwks;
 #[cfg(feature = "jni")]
 pub mod jni;
+pub mod json;
+pub mod jwks;
 pub mod limits;
 pub mod redirect;
 pub mod result;

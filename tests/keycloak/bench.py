@@ -47,6 +47,7 @@ def interleaved_throughput(servers, seconds, rounds):
     for name, kc in servers.items():
         targets[f"{name}/url_client"] = K.authorize_url(kc, E.REALM, BENCH, E.WEB_CB, challenge)
         targets[f"{name}/db_client"] = K.authorize_url(kc, E.REALM, "db-client", E.WEB_CB, challenge)
+        targets[f"{name}/db_client_url_length"] = K.authorize_url(kc, E.REALM, E.DB_URL_SHAPED, E.WEB_CB, challenge)
     for u in targets.values():  # warm: the URL client is fetched (and, built-in, persisted) before timing
         r = K.Browser().get(u)
         assert r.status == 200, f"{u}: {r.status}"
@@ -100,6 +101,8 @@ def main():
     ap.add_argument("--classpath", required=True)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only-ours", action="store_true", help="skip the built-in feature's server")
+    ap.add_argument("--skip-jni", action="store_true", help="skip the JNI cost harness")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     host = DocHost(args.work, E.HOSTS).start()
@@ -108,14 +111,15 @@ def main():
     results = {"machine": {"cpus": os.cpu_count(), "uname": " ".join(os.uname())}}
 
     config = json.dumps({"allow_loopback": True, "extra_ca_file": host.ca_file})
-    out = subprocess.run(["java", "-Xshare:auto", "-cp", args.classpath, "dev.cimd.keycloak.jni.ResolveCostHarness",
+    out = "" if args.skip_jni else subprocess.run(["java", "-Xshare:auto", "-cp", args.classpath, "dev.cimd.keycloak.jni.ResolveCostHarness",
                           config, BENCH, E.WEB_CB], capture_output=True, text=True, check=True).stdout
     results["jni_ns_per_call"] = {k: float(v) for k, v in re.findall(r"^(\w+) ([\d.]+)$", out, re.M)}
     print("jni:", json.dumps(results["jni_ns_per_call"]), flush=True)
 
     servers = {}
     try:
-        for name, builtin, port in (("ours", False, 8080), ("builtin", True, 8180)):
+        kinds = (("ours", False, 8080),) if args.only_ours else (("ours", False, 8080), ("builtin", True, 8180))
+        for name, builtin, port in kinds:
             servers[name] = server(args, host, f"kc-{name}", builtin, port)
             print(f"{name}: started in {servers[name].start():.0f}s", flush=True)
         fetches_before = host.count(BENCH)
@@ -124,8 +128,11 @@ def main():
         results["throughput_median_rps"] = med
         results["bench_document_fetches_during_timing"] = host.count(BENCH) - fetches_before
         results["ratio_ours_url_over_ours_db"] = med["ours/url_client"] / med["ours/db_client"]
-        results["ratio_builtin_url_over_builtin_db"] = med["builtin/url_client"] / med["builtin/db_client"]
-        results["ratio_ours_url_over_builtin_url"] = med["ours/url_client"] / med["builtin/url_client"]
+        results["ratio_ours_url_over_ours_db_url_length"] = (med["ours/url_client"]
+                                                             / med["ours/db_client_url_length"])
+        if not args.only_ours:
+            results["ratio_builtin_url_over_builtin_db"] = med["builtin/url_client"] / med["builtin/db_client"]
+            results["ratio_ours_url_over_builtin_url"] = med["ours/url_client"] / med["builtin/url_client"]
         print("medians:", json.dumps(med), flush=True)
         for name, kc in servers.items():
             s = stampede(kc, E.REALM, host, f"{E.APP}/clients/stampede-{name}.json")

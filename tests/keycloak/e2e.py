@@ -37,6 +37,7 @@ BLOCKED = "https://blocked.example/clients/app.json"
 PKJWT = f"{TOOLS}/clients/agent.json"
 PKJWT_JWKS = f"{KEYS}/agent/jwks.json"
 STAMPEDE = f"{APP}/clients/stampede.json"
+DB_URL_SHAPED = "https://app.example.com/clients/registered.json"
 USER_AGENT_PREFIX = "cimd/"
 
 
@@ -57,7 +58,11 @@ def realm_json(name, ca_file, auth_methods, builtin=False):
     db_client = {"clientId": "db-client", "publicClient": True, "standardFlowEnabled": True,
                  "directAccessGrantsEnabled": False, "redirectUris": [WEB_CB], "consentRequired": True,
                  "attributes": {"pkce.code.challenge.method": "S256"}}
-    realm = {"realm": name, "enabled": True, "sslRequired": "none", "users": users, "clients": [db_client]}
+    # A database client whose client_id is as long as a URL client's, so that the pages Keycloak renders for
+    # both (every link carries the client_id) are the same size: the fair baseline for throughput comparisons.
+    db_url_shaped = dict(db_client, clientId=DB_URL_SHAPED)
+    realm = {"realm": name, "enabled": True, "sslRequired": "none", "users": users,
+             "clients": [db_client, db_url_shaped]}
     if builtin:
         # Keycloak's own feature: a client policy whose executor fetches the document and persists a client.
         realm["clientProfiles"] = {"profiles": [{"name": "builtin-cimd", "executors": [
@@ -330,7 +335,11 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
             assert after["misses"] == before["misses"] and after["hits"] == before["hits"], "engine was consulted"
         db = K.Browser().get(K.authorize_url(kc, REALM, "db-client", WEB_CB, c))
         assert db.status == 200, f"database client broken: {db.status}"
-        return f"unknown plain client_id → {r.status} ({page_error(r.text)}), engine untouched; db-client login page 200"
+        url_db = K.Browser().get(K.authorize_url(kc, REALM, DB_URL_SHAPED, WEB_CB, c))
+        assert url_db.status == 200, f"database client with a URL client_id broken: {url_db.status}"
+        assert host.count(DB_URL_SHAPED) == 0, "a database client's URL was fetched"
+        return (f"unknown plain client_id → {r.status} ({page_error(r.text)}), engine untouched; db-client login page "
+                f"200; database client whose client_id is a URL: login page 200, its URL never fetched")
     res.case("non-URL client_ids never reach the engine; database clients unaffected", non_url_untouched)
 
     if not builtin:

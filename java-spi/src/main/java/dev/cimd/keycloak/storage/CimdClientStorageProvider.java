@@ -39,6 +39,15 @@ public final class CimdClientStorageProvider implements ClientStorageProvider {
         this.engine = engine;
     }
 
+    /**
+     * The session attribute under which a lookup records why the engine refused a client_id, so that the
+     * client-policy executor can show that error without asking again (failures are never cached: asking again
+     * would fetch again).
+     */
+    public static String failureKey(String clientId) {
+        return "cimd.failure." + clientId;
+    }
+
     /** A cheap shape test, so that ordinary client_ids never reach the engine. The engine applies the rules. */
     public static boolean isUrlClientId(String clientId) {
         return clientId != null && clientId.startsWith("https://");
@@ -70,6 +79,7 @@ public final class CimdClientStorageProvider implements ClientStorageProvider {
             return client;
         } catch (CimdException e) {
             CimdLog.rejected(realm.getName(), clientId, e);
+            session.setAttribute(failureKey(clientId), e);
             return null;
         } catch (IllegalStateException e) {
             // The engine was replaced (settings changed) while this request used it; the next request gets the new one.

@@ -1,13 +1,15 @@
 package dev.cimd.keycloak.clientpolicy.executor;
 
+import dev.cimd.keycloak.jni.CimdEngine;
 import dev.cimd.keycloak.jni.CimdException;
 import dev.cimd.keycloak.jni.Resolution;
+import dev.cimd.keycloak.storage.CimdClientStorageProvider;
 import dev.cimd.keycloak.storage.CimdClientStorageProviderFactory;
 import dev.cimd.keycloak.storage.CimdLog;
 
 import jakarta.ws.rs.core.Response;
 
-import org.keycloak.models.ClientProvider;
+import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.protocol.oidc.OIDCLoginProtocol;
@@ -17,6 +19,7 @@ import org.keycloak.services.clientpolicy.ClientPolicyEvent;
 import org.keycloak.services.clientpolicy.ClientPolicyException;
 import org.keycloak.services.clientpolicy.context.PreAuthorizationRequestContext;
 import org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider;
+import org.keycloak.storage.StorageId;
 
 import java.util.Optional;
 
@@ -30,7 +33,7 @@ import java.util.Optional;
  *
  * <p>The same engine serves the storage provider right after, so a successful resolution here makes the client
  * lookup a cache hit: one fetch per client, not two. A URL client_id registered in the realm database (a
- * conventional client whose id happens to be a URL) is left alone.
+ * conventional client whose id happens to be a URL) is left alone, and never fetched.
  */
 public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<ClientPolicyExecutorConfigurationRepresentation> {
     private final KeycloakSession session;
@@ -76,6 +79,13 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
         return verdict;
     }
 
+    /**
+     * The engine's verdict. A client_id the engine holds is decided by the engine alone (a cache hit). Otherwise
+     * the client is looked up the way Keycloak will look it up (realm database first, through its cache, then the
+     * cimd storage provider, which resolves it): a database client, even one whose client_id is a URL, is left to
+     * Keycloak and never fetched; a client the storage provider could not resolve gets the failure it recorded,
+     * so a failing document is fetched once per request, not twice.
+     */
     private static CimdException decide(KeycloakSession session, String clientId, String redirectUri) {
         RealmModel realm = session.getContext().getRealm();
         CimdClientStorageProviderFactory factory = CimdClientStorageProviderFactory.of(session);
@@ -84,14 +94,22 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
         if (component.isEmpty()) {
             return null;
         }
+        CimdEngine engine = component.get().engine();
         try {
-            Resolution r = component.get().engine().resolve(clientId, redirectUri, null);
+            if (engine.probe(clientId).isEmpty()) {
+                ClientModel client = session.clients().getClientByClientId(realm, clientId);
+                if (client != null && StorageId.isLocalStorage(client.getId())) {
+                    return null;
+                }
+                Object failure = session.getAttribute(CimdClientStorageProvider.failureKey(clientId));
+                if (client == null && failure instanceof CimdException e) {
+                    return e;
+                }
+            }
+            Resolution r = engine.resolve(clientId, redirectUri, null);
             CimdLog.resolved(realm.getName(), r);
             return null;
         } catch (CimdException e) {
-            if (isDatabaseClient(session, realm, clientId)) {
-                return null;
-            }
             CimdLog.rejected(realm.getName(), clientId, e);
             return e;
         } catch (IllegalStateException e) {
@@ -102,15 +120,5 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
     /** The text of the error page: the stable code first, then the sentence naming the rule. */
     public static String errorText(CimdException e) {
         return "cimd " + e.code() + ": " + e.description();
-    }
-
-    /** Whether the realm database (not a storage provider) has this client; asked only after a rejection. */
-    private static boolean isDatabaseClient(KeycloakSession session, RealmModel realm, String clientId) {
-        try {
-            ClientProvider database = session.getProvider(ClientProvider.class, "jpa");
-            return database != null && database.getClientByClientId(realm, clientId) != null;
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 }
