@@ -13,7 +13,8 @@ JAR := java-spi/target/cimd-keycloak-0.1.0.jar
 
 .PHONY: demo demo-cli test rust-deps lint rust-test conformance build release bench c-deps c-test header \
 	python-test python-bench go-deps go-lib go-test go-bench \
-	java-deps java-native java-jar java-unit java-e2e java-test keycloak-builtin-e2e keycloak-bench
+	java-deps java-native java-jar java-unit java-e2e java-test keycloak-builtin-e2e keycloak-bench \
+	hardening-test proptest fuzz-smoke fuzz soak-short soak memory-bench plots
 
 ## make demo: Keycloak with the extension, a sample client document on a loopback HTTPS host, a scripted login.
 demo: java-jar
@@ -177,3 +178,36 @@ keycloak-builtin-e2e: java-jar
 keycloak-bench: java-jar
 	scripts/keycloak-dist.sh >/dev/null
 	scripts/keycloak-bench.sh
+
+# -- Hardening (issue 7): property tests, fuzz smoke, fault soak, memory bounds. Not yet part of `make test`
+# (the property tests already run there through `cargo test`); see docs/security.md.
+hardening-test: proptest fuzz-smoke soak-short
+
+PROPTEST_CASES ?= 8192
+proptest: rust-deps
+	PROPTEST_CASES=$(PROPTEST_CASES) $(CARGO) test --offline --test properties --test regressions
+
+FUZZ_SECONDS ?= 30
+fuzz-smoke:
+	scripts/fuzz $(FUZZ_SECONDS)
+
+# The recorded run of docs/security.md: 10 minutes per target, one target at a time.
+fuzz:
+	FUZZ_REPORT=target/fuzz-report.tsv scripts/fuzz 600
+
+soak-short: rust-deps
+	$(CARGO) bench --bench soak --no-run
+	$(NETNS) $(CARGO) bench --offline --bench soak -- --short
+
+soak: rust-deps
+	$(CARGO) bench --bench soak --no-run
+	$(NETNS) $(CARGO) bench --offline --bench soak
+
+## 100,000 distinct client_ids through a small cache, then the plots of docs/benchmarks-hardening.md.
+memory-bench: rust-deps
+	$(CARGO) bench --bench memory --no-run
+	$(NETNS) $(CARGO) bench --offline --bench memory
+	scripts/plot-hardening
+
+plots:
+	scripts/plot-hardening
