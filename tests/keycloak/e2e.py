@@ -37,7 +37,7 @@ BLOCKED = "https://blocked.example/clients/app.json"
 PKJWT = f"{TOOLS}/clients/agent.json"
 PKJWT_JWKS = f"{KEYS}/agent/jwks.json"
 STAMPEDE = f"{APP}/clients/stampede.json"
-DB_URL_SHAPED = "https://app.example.com/clients/registered.json"
+DB_URL_SHAPED = "https://app.example.net/clients/dbclient.json"
 USER_AGENT_PREFIX = "cimd/"
 
 
