@@ -797,15 +797,9 @@ impl Core {
             url: &url,
             host: &host,
         };
-        let outcome = match io.limiter.acquire(&host, deadline).await {
-            Ok(_permit) => {
-                bump(&self.counters.fetches);
-                io.fetcher
-                    .fetch(target, existing.as_ref().map(|e| &e.validators), Some(deadline))
-                    .await
-            }
-            Err(e) => Err(FetchFailure::from(e)),
-        };
+        let outcome = self
+            .fetch_limited(io, target, existing.as_ref().map(|e| &e.validators), deadline)
+            .await;
         let shared_uri: Arc<str> = Arc::from(uri);
         match outcome {
             Ok(Fetched::Document { body, meta }) => {
@@ -833,16 +827,10 @@ impl Core {
                 Ok(JwkSet::new(json, KeySource::Network, Some(shared_uri)))
             }
             Ok(Fetched::NotModified { meta }) => {
-                let (now, wall) = (self.clock.now(), self.clock.wall());
-                let fresh = self.lifetime(&meta, wall);
-                bump(&self.counters.not_modified);
+                let renewal = self.renewal(meta);
                 let mut json = None;
                 self.keys.update(uri, |e| {
-                    e.fresh_until = now + fresh;
-                    e.expires_at = wall + fresh;
-                    if meta.validators.etag.is_some() || meta.validators.last_modified.is_some() {
-                        e.validators = meta.validators.clone();
-                    }
+                    renewal.apply(&mut e.fresh_until, &mut e.expires_at, &mut e.validators);
                     json = Some(e.json.clone());
                 });
                 match json {
@@ -853,19 +841,16 @@ impl Core {
                     )),
                 }
             }
-            Err(failure) => {
-                if failure.evicts() {
+            Err(failure) => self.after_failure(
+                failure,
+                existing.map(|old| {
+                    let stale = JwkSet::new(old.json, KeySource::Stale, Some(shared_uri));
+                    (old.fresh_until, stale)
+                }),
+                || {
                     self.keys.remove(uri);
-                } else if failure.allows_stale() {
-                    if let Some(old) = existing {
-                        if self.clock.now() < old.fresh_until + self.config.stale_if_error {
-                            bump(&self.counters.stale_served);
-                            return Ok(JwkSet::new(old.json, KeySource::Stale, Some(shared_uri)));
-                        }
-                    }
-                }
-                Err(failure.error)
-            }
+                },
+            ),
         }
     }
 
@@ -964,15 +949,9 @@ impl Core {
             url: url.url(),
             host: url.host(),
         };
-        let outcome = match io.limiter.acquire(url.host(), deadline).await {
-            Ok(_permit) => {
-                bump(&self.counters.fetches);
-                io.fetcher
-                    .fetch(target, existing.as_ref().map(|e| &e.validators), Some(deadline))
-                    .await
-            }
-            Err(e) => Err(FetchFailure::from(e)),
-        };
+        let outcome = self
+            .fetch_limited(io, target, existing.as_ref().map(|e| &e.validators), deadline)
+            .await;
         match outcome {
             Ok(Fetched::Document { body, meta }) => {
                 let policy = DocumentPolicy::from_config(&self.config);
@@ -1029,41 +1008,87 @@ impl Core {
                 Ok(Resolution::new(client, Source::Network, wall + fresh))
             }
             Ok(Fetched::NotModified { meta }) => {
-                let (now, wall) = (self.clock.now(), self.clock.wall());
-                let fresh = self.lifetime(&meta, wall);
-                bump(&self.counters.not_modified);
+                let renewal = self.renewal(meta);
                 let mut client = None;
                 self.cache.update(key, |e| {
-                    e.fresh_until = now + fresh;
-                    e.expires_at = wall + fresh;
-                    e.confirmed_at = wall;
-                    if meta.validators.etag.is_some() || meta.validators.last_modified.is_some() {
-                        e.validators = meta.validators.clone();
-                    }
+                    renewal.apply(&mut e.fresh_until, &mut e.expires_at, &mut e.validators);
+                    e.confirmed_at = renewal.wall;
                     client = Some(e.client.clone());
                 });
                 match client {
-                    Some(client) => Ok(Resolution::new(client, Source::Network, wall + fresh)),
+                    Some(client) => Ok(Resolution::new(client, Source::Network, renewal.expires_at)),
                     None => Err(crate::err!(
                         HttpStatus,
                         "{key} answered 304 but the cached version was evicted meanwhile; try again"
                     )),
                 }
             }
-            Err(failure) => {
-                if failure.evicts() {
+            Err(failure) => self.after_failure(
+                failure,
+                existing.map(|old| {
+                    let stale = Resolution::new(old.client, Source::Stale, old.expires_at);
+                    (old.fresh_until, stale)
+                }),
+                || {
                     self.cache.remove(key);
-                } else if failure.allows_stale() {
-                    if let Some(old) = existing {
-                        if self.clock.now() < old.fresh_until + self.config.stale_if_error {
-                            bump(&self.counters.stale_served);
-                            return Ok(Resolution::new(old.client, Source::Stale, old.expires_at));
-                        }
-                    }
+                },
+            ),
+        }
+    }
+
+    /// One fetch under the per-host concurrency limit and the deadline, counted. The document path and the
+    /// `jwks_uri` path share it, so both obey the same limits.
+    async fn fetch_limited(
+        &self,
+        io: &IoShared,
+        target: Target<'_>,
+        validators: Option<&fetch::Validators>,
+        deadline: Instant,
+    ) -> Result<Fetched, FetchFailure> {
+        match io.limiter.acquire(target.host, deadline).await {
+            Ok(_permit) => {
+                bump(&self.counters.fetches);
+                io.fetcher.fetch(target, validators, Some(deadline)).await
+            }
+            Err(e) => Err(FetchFailure::from(e)),
+        }
+    }
+
+    /// The freshness a 304 grants (decisions.md §4), counted.
+    fn renewal(&self, meta: fetch::ResponseMeta) -> Renewal {
+        let (now, wall) = (self.clock.now(), self.clock.wall());
+        let fresh = self.lifetime(&meta, wall);
+        bump(&self.counters.not_modified);
+        let validators = meta.validators;
+        let has_validators = validators.etag.is_some() || validators.last_modified.is_some();
+        Renewal {
+            fresh_until: now + fresh,
+            expires_at: wall + fresh,
+            wall,
+            validators: has_validators.then_some(validators),
+        }
+    }
+
+    /// The failure policy of decisions.md §4, for documents and key sets alike: a failure that proves the
+    /// resource gone (404/410) evicts it; a transient one (429, 5xx, transport) serves the cached version while
+    /// within `stale_if_error` past its freshness; anything else is the error.
+    fn after_failure<T>(
+        &self,
+        failure: FetchFailure,
+        cached: Option<(Instant, T)>,
+        evict: impl FnOnce(),
+    ) -> Result<T, Error> {
+        if failure.evicts() {
+            evict();
+        } else if failure.allows_stale() {
+            if let Some((fresh_until, stale)) = cached {
+                if self.clock.now() < fresh_until + self.config.stale_if_error {
+                    bump(&self.counters.stale_served);
+                    return Ok(stale);
                 }
-                Err(failure.error)
             }
         }
+        Err(failure.error)
     }
 
     fn lifetime(&self, meta: &fetch::ResponseMeta, wall: SystemTime) -> Duration {
@@ -1080,6 +1105,30 @@ impl Core {
             self.config.max_cache_ttl,
         )
         .ttl
+    }
+}
+
+/// What a 304 renews in a cached entry.
+struct Renewal {
+    fresh_until: Instant,
+    expires_at: SystemTime,
+    wall: SystemTime,
+    /// New validators, when the 304 carried any; otherwise the cached ones stay.
+    validators: Option<fetch::Validators>,
+}
+
+impl Renewal {
+    fn apply(
+        &self,
+        fresh_until: &mut Instant,
+        expires_at: &mut SystemTime,
+        validators: &mut fetch::Validators,
+    ) {
+        *fresh_until = self.fresh_until;
+        *expires_at = self.expires_at;
+        if let Some(v) = &self.validators {
+            *validators = v.clone();
+        }
     }
 }
 

@@ -143,6 +143,51 @@ fn host_policy_and_redirect_rules_apply_to_jwks_uri() {
 }
 
 #[test]
+fn a_key_set_is_revalidated_with_its_etag_and_a_304_renews_it() {
+    let w = World::new();
+    let url = pkjwt_client(&w, "/etag-pk.json", "d.example", "/etag-keys.json");
+    let body = serde_json::to_vec(&public_set()).unwrap();
+    w.server.route_fn("/etag-keys.json", move |req| {
+        if req.header("if-none-match") == Some("\"k1\"") {
+            Reply::status(304)
+                .no_content_type()
+                .header("Cache-Control", "max-age=120")
+        } else {
+            Reply::json(body.clone())
+                .header("ETag", "\"k1\"")
+                .header("Cache-Control", "max-age=60")
+        }
+    });
+    let e = engine(&w, json!({}));
+    let first = e.resolve_jwks_blocking(&url, None).unwrap();
+    w.clock.advance(Duration::from_secs(61));
+    let renewed = e.resolve_jwks_blocking(&url, None).unwrap();
+    assert_eq!(renewed.source(), KeySource::Network);
+    assert_eq!(renewed.json(), first.json());
+    assert_eq!(e.stats().not_modified, 1);
+    let reqs: Vec<_> = w
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/etag-keys.json")
+        .collect();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[1].header("if-none-match"), Some("\"k1\""));
+    // The 304 granted its own lifetime (120 s) and kept the ETag, which it did not repeat.
+    w.clock.advance(Duration::from_secs(119));
+    assert_eq!(
+        e.resolve_jwks_blocking(&url, None).unwrap().source(),
+        KeySource::Cache
+    );
+    w.clock.advance(Duration::from_secs(2));
+    assert_eq!(
+        e.resolve_jwks_blocking(&url, None).unwrap().source(),
+        KeySource::Network
+    );
+    assert_eq!(e.stats().not_modified, 2);
+}
+
+#[test]
 fn stale_keys_serve_through_a_transient_failure_and_404_evicts() {
     let w = World::new();
     let url = pkjwt_client(&w, "/flaky.json", "d.example", "/flaky-keys.json");
