@@ -51,6 +51,12 @@ use crate::redirect::is_loopback_redirect;
 pub const WARN_GRANT_TYPE_FILTERED: &str = "grant_type_filtered";
 /// Warning: a `response_types` entry the host does not support was dropped.
 pub const WARN_RESPONSE_TYPE_FILTERED: &str = "response_type_filtered";
+/// Warning: a `response_types` entry was dropped because the effective `grant_types` lack the grant it needs
+/// (`code` needs `authorization_code`; `token` and `id_token` need `implicit`; RFC 7591 §2.1).
+pub const WARN_RESPONSE_TYPE_WITHOUT_GRANT: &str = "response_type_without_grant";
+/// Warning: `authorization_code` or `implicit` was dropped from `grant_types` because no effective response type
+/// uses it (RFC 7591 §2.1).
+pub const WARN_GRANT_TYPE_WITHOUT_RESPONSE_TYPE: &str = "grant_type_without_response_type";
 /// Warning: every redirect URI points at the user's own machine, so anyone can present this client_id with a
 /// redirect they control locally (MCP 2025-11-25 asks the AS to warn about such clients).
 pub const WARN_LOCALHOST_REDIRECTS_ONLY: &str = "localhost_redirects_only";
@@ -71,6 +77,8 @@ const MAX_CLIENT_NAME_CHARS: usize = 200;
 const MAX_SHOWN_CHARS: usize = 120;
 /// The grant type that needs registered redirect URIs (decisions.md §11.6).
 const AUTHORIZATION_CODE: &str = "authorization_code";
+/// The implicit grant (RFC 6749 §4.2), which the `token` and `id_token` response types need.
+const IMPLICIT: &str = "implicit";
 /// The method that needs the client's public keys.
 const PRIVATE_KEY_JWT: &str = "private_key_jwt";
 
@@ -225,6 +233,13 @@ pub fn validate(body: &[u8], client_id: &str, policy: &DocumentPolicy) -> Result
         "code",
         policy.response_types_supported,
         WARN_RESPONSE_TYPE_FILTERED,
+        &mut warnings,
+    )?;
+
+    let (grant_types, response_types) = reconcile_types(
+        grant_types,
+        response_types,
+        doc.response_types.is_some(),
         &mut warnings,
     )?;
 
@@ -592,7 +607,10 @@ fn filter_types(
             out.push(item.to_owned());
         }
     }
-    if out.is_empty() {
+    // A declared empty response_types is a client that uses no authorization-endpoint flow (e.g. only
+    // client_credentials); whether that is consistent with its grant_types is reconcile_types' question.
+    let empty_by_choice = field == "response_types" && items.is_empty();
+    if out.is_empty() && !empty_by_choice {
         return Err(err!(
             InvalidMetadata,
             "no usable {field} remain: the document {} {}, and the host supports {:?} (RFC 7591 §2, decisions.md §3)",
@@ -602,6 +620,72 @@ fn filter_types(
         ));
     }
     Ok(out)
+}
+
+/// The grant a component of a response type needs (RFC 7591 §2.1; OAuth 2.0 Multiple Response Types for the
+/// combined forms such as `code id_token`). Components the table does not name need none.
+fn grant_for(component: &str) -> Option<&'static str> {
+    match component {
+        "code" => Some(AUTHORIZATION_CODE),
+        "token" | "id_token" => Some(IMPLICIT),
+        _ => None,
+    }
+}
+
+/// RFC 7591 §2.1: `grant_types` and `response_types` must be consistent. Applied to the effective (filtered)
+/// lists, in the spirit of decisions.md §3: what cannot be used is dropped with a warning, and the document
+/// fails only when nothing consistent remains. A response type whose grant is missing is dropped; then
+/// `authorization_code` and `implicit` are dropped when no remaining response type uses them. The RFC 7591
+/// default `response_types` (`["code"]`) applies only when `authorization_code` is a grant: a document that
+/// declares neither, e.g. `client_credentials` alone, uses no response type at all.
+fn reconcile_types(
+    grants: Vec<String>,
+    responses: Vec<String>,
+    responses_declared: bool,
+    warnings: &mut Warnings,
+) -> Result<(Vec<String>, Vec<String>), Error> {
+    let needs_missing_grant = |r: &str| {
+        r.split(' ')
+            .filter_map(grant_for)
+            .any(|g| !grants.iter().any(|have| have == g))
+    };
+    let (kept, dropped): (Vec<String>, Vec<String>) =
+        responses.into_iter().partition(|r| !needs_missing_grant(r));
+    if !dropped.is_empty() {
+        if responses_declared {
+            warnings.push(WARN_RESPONSE_TYPE_WITHOUT_GRANT);
+        }
+        if responses_declared && kept.is_empty() {
+            return Err(err!(
+                InvalidMetadata,
+                "grant_types and response_types are inconsistent: the effective grant_types {} include no grant for \
+                 any of the effective response_types {} (code needs authorization_code; token and id_token need \
+                 implicit) (RFC 7591 §2.1)",
+                shown_list(&grants.iter().map(String::as_str).collect::<Vec<_>>()),
+                shown_list(&dropped.iter().map(String::as_str).collect::<Vec<_>>())
+            ));
+        }
+    }
+    let used = |g: &str| {
+        kept.iter()
+            .any(|r| r.split(' ').filter_map(grant_for).any(|n| n == g))
+    };
+    let before = grants.len();
+    let grants: Vec<String> = grants
+        .into_iter()
+        .filter(|g| !matches!(g.as_str(), AUTHORIZATION_CODE | IMPLICIT) || used(g))
+        .collect();
+    if grants.len() != before {
+        warnings.push(WARN_GRANT_TYPE_WITHOUT_RESPONSE_TYPE);
+        if grants.is_empty() {
+            return Err(err!(
+                InvalidMetadata,
+                "grant_types and response_types are inconsistent: no effective response type uses the effective \
+                 grant_types, and no other grant remains (RFC 7591 §2.1)"
+            ));
+        }
+    }
+    Ok((grants, kept))
 }
 
 /// decisions.md §3 negotiation: the declared method if the host supports it; else the first supported entry of
@@ -1594,18 +1678,21 @@ mod tests {
             ErrorCode::InvalidMetadata,
             "response_types",
         );
-        // The host decides: if it lists implicit, implicit stays.
+        // The host decides: if it lists implicit and token, implicit stays.
         let config = Config {
             grant_types_supported: strings(&["authorization_code", "implicit"]),
+            response_types_supported: strings(&["code", "token"]),
             ..Config::default()
         };
         let v = run_with(
-            &doc(json!({"grant_types": ["implicit", "authorization_code"]})),
+            &doc(json!({"grant_types": ["implicit", "authorization_code"], "response_types": ["token", "code"]})),
             ID,
             &config,
         )
         .unwrap();
         assert_eq!(v.metadata.grant_types, vec!["implicit", "authorization_code"]);
+        assert_eq!(v.metadata.response_types, vec!["token", "code"]);
+        assert!(v.warnings.is_empty(), "{:?}", v.warnings);
         // The RFC 7591 default counts as declared when the host does not support it.
         let config = Config {
             grant_types_supported: strings(&["client_credentials"]),
@@ -1614,6 +1701,77 @@ mod tests {
         let e = run_with(&doc(json!({})), ID, &config).unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidMetadata);
         assert!(e.description().contains("default"), "{e}");
+    }
+
+    #[test]
+    fn g9_grant_and_response_types_are_made_consistent() {
+        let config = Config {
+            grant_types_supported: strings(&[
+                "authorization_code",
+                "implicit",
+                "refresh_token",
+                "client_credentials",
+            ]),
+            response_types_supported: strings(&["code", "token", "code id_token"]),
+            ..Config::default()
+        };
+        let run = |extra: Value| run_with(&doc(extra), ID, &config);
+        // implicit with only the code response type: implicit is unused and dropped.
+        let v = run(json!({"grant_types": ["authorization_code", "implicit"], "response_types": ["code"]}))
+            .unwrap();
+        assert_eq!(v.metadata.grant_types, vec!["authorization_code"]);
+        assert_eq!(v.warnings, vec![WARN_GRANT_TYPE_WITHOUT_RESPONSE_TYPE]);
+        // The RFC 7591 default response type (code) does not make implicit usable either.
+        let v = run(json!({"grant_types": ["implicit", "authorization_code"]})).unwrap();
+        assert_eq!(v.metadata.grant_types, vec!["authorization_code"]);
+        assert_eq!(v.metadata.response_types, vec!["code"]);
+        // token without implicit: the response type goes, code stays.
+        let v =
+            run(json!({"grant_types": ["authorization_code"], "response_types": ["code", "token"]})).unwrap();
+        assert_eq!(v.metadata.response_types, vec!["code"]);
+        assert_eq!(v.warnings, vec![WARN_RESPONSE_TYPE_WITHOUT_GRANT]);
+        // A combined response type needs every grant it names.
+        let v = run(json!({"grant_types": ["authorization_code", "refresh_token"],
+                           "response_types": ["code id_token", "code"]}))
+        .unwrap();
+        assert_eq!(v.metadata.response_types, vec!["code"]);
+        assert_eq!(
+            v.metadata.grant_types,
+            vec!["authorization_code", "refresh_token"]
+        );
+        let v = run(
+            json!({"grant_types": ["authorization_code", "implicit"], "response_types": ["code id_token"]}),
+        )
+        .unwrap();
+        assert_eq!(v.metadata.grant_types, vec!["authorization_code", "implicit"]);
+        assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+        // Nothing consistent remains: precise invalid_metadata.
+        let e = run(json!({"grant_types": ["refresh_token"], "response_types": ["code"]})).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidMetadata);
+        assert!(e.description().contains("RFC 7591 §2.1"), "{e}");
+        assert!(e.description().contains("refresh_token"), "{e}");
+        let e = run(json!({"grant_types": ["implicit"], "response_types": ["code"]})).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidMetadata, "{e}");
+        // Without declared response types, grants that need none use none (no code default, no warning); the
+        // result, an empty list, reads back the same (a document accepted once is accepted again).
+        let body = doc(json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"}));
+        let v = run_with(&body, ID, &config).unwrap();
+        assert_eq!(v.metadata.grant_types, vec!["client_credentials"]);
+        assert!(v.metadata.response_types.is_empty());
+        assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+        let again = run_with(&serde_json::to_value(&v.metadata).unwrap(), ID, &config).unwrap();
+        assert_eq!(again.metadata, v.metadata);
+        // Declared empty response types with authorization_code: that grant is unusable, nothing remains.
+        let e = run(json!({"response_types": []})).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidMetadata);
+        assert!(e.description().contains("RFC 7591 §2.1"), "{e}");
+        // refresh_token beside authorization_code is consistent and needs no response type of its own.
+        let v = run(json!({"grant_types": ["authorization_code", "refresh_token"]})).unwrap();
+        assert_eq!(
+            v.metadata.grant_types,
+            vec!["authorization_code", "refresh_token"]
+        );
+        assert!(v.warnings.is_empty(), "{:?}", v.warnings);
     }
 
     #[test]
