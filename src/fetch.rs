@@ -675,10 +675,78 @@ pub fn media_type_is_json(value: &str) -> Result<(), Error> {
     Ok(())
 }
 
+// The loopback HTTPS origin and throwaway PKI of the integration tests (network safety: loopback only).
+#[cfg(test)]
+#[path = "../tests/support/mod.rs"]
+mod test_support;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{Cidr, PrivateNetworkGrant};
+
+    use super::test_support as support;
+
+    /// Answers every name with 127.0.0.1.
+    struct Loopback;
+
+    impl Resolver for Loopback {
+        fn lookup(&self, _host: &str) -> BoxFuture<'static, io::Result<Vec<IpAddr>>> {
+            Box::pin(async { Ok(vec![IpAddr::from([127, 0, 0, 1])]) })
+        }
+    }
+
+    /// G2 (decisions.md §2): the address the connection actually reached is vetted again after the request,
+    /// with the fetcher's own policy. No resolver stub can make the HTTP stack connect to an address the vetting
+    /// resolver refused, so this test gives the two checks different policies: the resolver's lets loopback
+    /// through, the peer check's is the production one. The request reaches the loopback origin and its answer
+    /// is still refused as blocked_address; with equal policies the same fetch succeeds.
+    #[test]
+    fn g2_the_connected_peer_is_vetted_again_after_connect() {
+        let pki = support::TestPki::new(&["peer.example"]);
+        let server = support::Server::start(pki.server_config());
+        let url = url::Url::parse(&server.url("peer.example", "/doc.json")).unwrap();
+        server.route(
+            "/doc.json",
+            vec![support::Reply::json(br#"{"client_id": "x"}"#.to_vec())],
+        );
+        let lenient = Config {
+            allow_loopback: true,
+            ..Config::default()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let fetch = |fetcher: &Fetcher| {
+            let target = Target {
+                url: &url,
+                host: "peer.example",
+            };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            runtime.block_on(fetcher.fetch(target, None, Some(deadline)))
+        };
+
+        let mut fetcher = Fetcher::new(&lenient, (*pki.client_config()).clone(), Arc::new(Loopback)).unwrap();
+        assert!(matches!(fetch(&fetcher), Ok(Fetched::Document { .. })));
+        assert_eq!(server.hits("/doc.json"), 1);
+
+        fetcher.policy = AddressPolicy::from_config(&Config::default());
+        let failure = fetch(&fetcher).unwrap_err();
+        assert_eq!(
+            failure.error.code(),
+            ErrorCode::BlockedAddress,
+            "{}",
+            failure.error
+        );
+        assert!(
+            failure.error.description().contains("127.0.0.1"),
+            "{}",
+            failure.error
+        );
+        // The request did reach the origin: the refusal came from the re-check, not from the resolver.
+        assert_eq!(server.hits("/doc.json"), 2);
+    }
 
     #[test]
     fn fet_02_json_media_types() {
