@@ -180,23 +180,9 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client_id::DisplayHost;
-    use crate::document::ClientMetadata;
 
     fn entry(id: &str, body_len: usize) -> Entry {
-        let metadata: ClientMetadata = ClientMetadata {
-            client_id: id.into(),
-            redirect_uris: vec!["https://c.example/cb".into()],
-            grant_types: vec!["authorization_code".into()],
-            response_types: vec!["code".into()],
-            token_endpoint_auth_method: "none".into(),
-            ..Default::default()
-        };
-        let host = DisplayHost {
-            ascii: "c.example".into(),
-            unicode: "c.example".into(),
-        };
-        let client = ResolvedClient::new(metadata, host, vec![], vec![], SystemTime::now(), 1, body_len);
+        let client = crate::result::sample_client(id, vec![], vec![], SystemTime::now(), 1, body_len);
         Entry {
             client: Arc::new(client),
             fresh_until: Instant::now(),

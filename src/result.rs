@@ -237,6 +237,33 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// A minimal public client on host `c.example`, for unit tests of the modules that hold clients.
+#[cfg(test)]
+pub(crate) fn sample_client(
+    client_id: &str,
+    warnings: Vec<String>,
+    changed: Vec<String>,
+    fetched_at: SystemTime,
+    generation: u64,
+    body_len: usize,
+) -> ResolvedClient {
+    let metadata = ClientMetadata {
+        client_id: client_id.into(),
+        redirect_uris: vec!["https://c.example/cb".into()],
+        grant_types: vec!["authorization_code".into()],
+        response_types: vec!["code".into()],
+        token_endpoint_auth_method: "none".into(),
+        ..Default::default()
+    };
+    let host = DisplayHost {
+        ascii: "c.example".into(),
+        unicode: "c.example".into(),
+    };
+    ResolvedClient::new(
+        metadata, host, warnings, changed, fetched_at, generation, body_len,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,21 +271,8 @@ mod tests {
 
     #[test]
     fn document_json_is_built_once_and_parses() {
-        let metadata = ClientMetadata {
-            client_id: "https://c.example/a.json".into(),
-            redirect_uris: vec!["https://c.example/cb".into()],
-            grant_types: vec!["authorization_code".into()],
-            response_types: vec!["code".into()],
-            token_endpoint_auth_method: "none".into(),
-            ..Default::default()
-        };
-        let host = DisplayHost {
-            ascii: "c.example".into(),
-            unicode: "c.example".into(),
-        };
-        let c = ResolvedClient::new(
-            metadata,
-            host,
+        let c = sample_client(
+            "https://c.example/a.json",
             vec!["w".into()],
             vec!["scope".into()],
             UNIX_EPOCH,
