@@ -444,6 +444,21 @@ impl Engine {
         }
     }
 
+    /// What [`Engine::resolve_blocking`] would answer, when it can answer without fetching: a fresh cache hit,
+    /// or a stale one inside its stale-while-revalidate window (which starts the background refresh, as a
+    /// resolve does), with `redirect_uri` checked. `None` when a resolve would have to fetch.
+    ///
+    /// For hosts that decide early in a request whether they need the engine at all (the Keycloak extension's
+    /// client policy): one call answers both "is this client known?" and "is this redirect_uri allowed?".
+    pub fn resolve_cached(
+        &self,
+        client_id: &str,
+        redirect_uri: Option<&str>,
+    ) -> Option<Result<Resolution, Error>> {
+        let hit = self.fast_path(client_id)?;
+        Some(self.core.finish(Ok(hit), redirect_uri))
+    }
+
     /// Forgets the cached document for `client_id`. True if there was one.
     pub fn invalidate(&self, client_id: &str) -> bool {
         // The client's fetched keys go too, so that an operator's invalidation also forces fresh keys.

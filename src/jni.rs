@@ -271,6 +271,29 @@ pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_probe<'local>(
     .resolve::<Throw>()
 }
 
+/// `static native String resolveCached(long handle, String clientId, String redirectUri, long knownGeneration)`:
+/// the result line a resolve would give when it needs no fetch (`Engine::resolve_cached`), or null when it would.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_resolveCached<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    client_id: JString<'local>,
+    redirect_uri: JString<'local>,
+    known_generation: jlong,
+) -> JString<'local> {
+    env.with_env(|env| -> Result<JString<'local>, Failure> {
+        let engine = engine(handle)?;
+        let client_id = string(env, &client_id)?;
+        let redirect_uri = optional_string(env, &redirect_uri)?;
+        match engine.resolve_cached(&client_id, redirect_uri.as_deref()) {
+            Some(result) => java_string(env, &result_line(result, known_generation)),
+            None => Ok(JString::null()),
+        }
+    })
+    .resolve::<Throw>()
+}
+
 /// `static native boolean invalidate(long handle, String clientId)`: forgets the cached document (and keys).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_invalidate<'local>(

@@ -412,3 +412,57 @@ fn the_cache_stays_within_cache_max_entries() {
     assert_eq!(s.entries, 5);
     assert_eq!(s.evictions, 15);
 }
+
+#[test]
+fn resolve_cached_answers_without_fetching_or_says_a_fetch_is_needed() {
+    let w = World::new();
+    let url = w.url("c.example", "/cached.json");
+    w.server.route(
+        "/cached.json",
+        vec![
+            json_reply(&doc(&url)).header("Cache-Control", "max-age=60"),
+            json_reply(&doc(&url)).header("Cache-Control", "max-age=60"),
+        ],
+    );
+    let e = w.engine(json!({"min_cache_ttl_s": 60, "stale_while_revalidate_s": 30}));
+    // Unknown: a resolve would fetch, so the cache-only call says so and fetches nothing.
+    assert!(e.resolve_cached(&url, None).is_none());
+    assert_eq!(w.server.hits("/cached.json"), 0);
+    let first = e.resolve_blocking(&url, None, None).unwrap();
+
+    // Fresh: the cached version, with the request's redirect_uri checked by the same rules as a resolve.
+    let hit = e
+        .resolve_cached(&url, Some("https://c.example/callback"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(hit.source(), Source::Cache);
+    assert!(Arc::ptr_eq(first.client(), hit.client()));
+    let refused = e
+        .resolve_cached(&url, Some("https://c.example/callback/"))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::RedirectUriMismatch);
+    assert_eq!(
+        refused.code(),
+        e.resolve_blocking(&url, Some("https://c.example/callback/"), None)
+            .unwrap_err()
+            .code()
+    );
+
+    // Inside stale-while-revalidate: served stale and refreshed in the background, like a resolve.
+    w.clock.advance(Duration::from_secs(70));
+    let stale = e.resolve_cached(&url, None).unwrap().unwrap();
+    assert_eq!(stale.source(), Source::Stale);
+    let t = Instant::now();
+    while w.server.hits("/cached.json") < 2 {
+        assert!(t.elapsed() < Duration::from_secs(5), "no background refresh");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    // Past every window: a resolve would fetch again, so the cache-only call answers None, fetching nothing.
+    w.clock.advance(Duration::from_secs(200));
+    assert!(e.resolve_cached(&url, None).is_none());
+    assert_eq!(w.server.hits("/cached.json"), 2);
+    let s = e.stats();
+    assert_eq!((s.fetches, s.background_refreshes), (2, 1));
+}
