@@ -52,15 +52,19 @@ public final class CimdEngine implements AutoCloseable {
      * @throws CimdException when the engine refuses the client_id or the redirect URI
      */
     public Resolution resolve(String clientId, String redirectUri, Duration timeout) throws CimdException {
-        ClientDocument known = decoded.get(clientId);
-        long knownGeneration = known == null ? -1 : known.generation();
-        String line = call(h -> CimdNative.resolve(h, clientId, redirectUri, millis(timeout), knownGeneration));
-        Resolution r = decode(clientId, line, known);
-        if (r == null) {
-            // Another thread replaced our decoded copy between the lookup and the call: ask for the document.
-            r = decode(clientId, call(h -> CimdNative.resolve(h, clientId, redirectUri, millis(timeout), -1)), null);
-        }
-        return r;
+        return versioned(clientId, (h, known) -> CimdNative.resolve(h, clientId, redirectUri, millis(timeout), known));
+    }
+
+    /**
+     * What {@link #resolve} would answer when it needs no fetch: a cache hit (or a stale one being refreshed in
+     * the background), with {@code redirectUri} checked when it is not null; empty when a resolve would have to
+     * fetch. One native call, and no decoding while our decoded copy of the document is current.
+     *
+     * @throws CimdException when the engine refuses the redirect URI of a client it holds
+     */
+    public Optional<Resolution> resolveCached(String clientId, String redirectUri) throws CimdException {
+        return Optional.ofNullable(versioned(clientId,
+                (h, known) -> CimdNative.resolveCached(h, clientId, redirectUri, known)));
     }
 
     /** The cached answer without any I/O, if a resolve would not have to fetch. */
@@ -142,6 +146,26 @@ public final class CimdEngine implements AutoCloseable {
     @FunctionalInterface
     private interface NativeCall<T> {
         T apply(long handle);
+    }
+
+    /** A native call told which document generation we hold decoded (-1: none), so that it can omit the document. */
+    @FunctionalInterface
+    private interface VersionedCall {
+        String apply(long handle, long knownGeneration);
+    }
+
+    /** Makes a versioned call and decodes its line; null when the native call returned null. */
+    private Resolution versioned(String clientId, VersionedCall f) throws CimdException {
+        ClientDocument known = decoded.get(clientId);
+        long knownGeneration = known == null ? -1 : known.generation();
+        String line = call(h -> f.apply(h, knownGeneration));
+        Resolution r = line == null ? null : decode(clientId, line, known);
+        if (line != null && r == null) {
+            // Another thread replaced our decoded copy between the lookup and the call: ask for the document.
+            line = call(h -> f.apply(h, -1));
+            r = line == null ? null : decode(clientId, line, null);
+        }
+        return r;
     }
 
     private <T> T call(NativeCall<T> f) {

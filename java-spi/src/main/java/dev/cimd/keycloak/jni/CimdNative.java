@@ -25,6 +25,8 @@ final class CimdNative {
 
     static native String probe(long handle, String clientId);
 
+    static native String resolveCached(long handle, String clientId, String redirectUri, long knownGeneration);
+
     static native boolean invalidate(long handle, String clientId);
 
     static native String refresh(long handle, String clientId, long timeoutMs);

@@ -173,13 +173,22 @@ public final class CimdClientAdapter extends AbstractReadOnlyClientStorageAdapte
         return out;
     }
 
-    /** The engine's verdict on a redirect URI: the URI itself if approved, nothing otherwise. */
+    /**
+     * The engine's verdict on a redirect URI: the URI itself if approved, nothing otherwise. Usually the client
+     * policy asked the engine this same question earlier in the request; then its answer is taken.
+     */
     private Set<String> engineDecision(String requested) {
+        RequestAnswers answers = RequestAnswers.of(session, component.getId());
+        RequestAnswers.Verdict earlier = answers.verdict(doc.clientId(), requested);
+        if (earlier != null) {
+            return earlier.allowed() ? Set.of(requested) : Set.of();
+        }
         try {
-            engine.resolve(doc.clientId(), requested, null);
+            answers.accepted(doc.clientId(), requested, engine.resolve(doc.clientId(), requested, null));
             return Set.of(requested);
         } catch (CimdException e) {
             LOG.debugf("cimd: redirect_uri %s refused for %s: %s", requested, doc.clientId(), e.description());
+            answers.refused(doc.clientId(), requested, e);
             return Set.of();
         } catch (IllegalStateException e) {
             return Set.of();

@@ -24,8 +24,9 @@ import java.util.stream.Stream;
  * touching the engine. Nothing is ever written: the client exists only as long as the engine can resolve it,
  * and a restarted server finds it again by its id ({@code f:<component>:<url>}), the same way.
  *
- * <p>One instance per Keycloak session (request); it remembers the clients it built for the request, so the
- * many lookups of one request cost one engine call each client.
+ * <p>One instance per Keycloak session (request); it remembers the clients it built for the request, and takes
+ * the resolution the client policy got earlier in the request ({@link RequestAnswers}), so that the many lookups
+ * of one request cost at most one engine call per client.
  */
 public final class CimdClientStorageProvider implements ClientStorageProvider {
     private final KeycloakSession session;
@@ -37,15 +38,6 @@ public final class CimdClientStorageProvider implements ClientStorageProvider {
         this.session = session;
         this.component = component;
         this.engine = engine;
-    }
-
-    /**
-     * The session attribute under which a lookup records why the engine refused a client_id, so that the
-     * client-policy executor can show that error without asking again (failures are never cached: asking again
-     * would fetch again).
-     */
-    public static String failureKey(String clientId) {
-        return "cimd.failure." + clientId;
     }
 
     /** A cheap shape test, so that ordinary client_ids never reach the engine. The engine applies the rules. */
@@ -71,15 +63,25 @@ public final class CimdClientStorageProvider implements ClientStorageProvider {
         if (known != null) {
             return known;
         }
+        RequestAnswers answers = RequestAnswers.of(session, component.getId());
+        RequestAnswers.Verdict earlier = answers.verdict(clientId, null);
+        if (earlier != null && !earlier.allowed()) {
+            return null;
+        }
         try {
-            Resolution r = engine.resolve(clientId, null, null);
-            CimdLog.resolved(realm.getName(), r);
+            Resolution r = answers.resolution(clientId);
+            if (r == null) {
+                r = engine.resolve(clientId, null, null);
+                CimdLog.resolved(realm.getName(), r);
+                answers.accepted(clientId, null, r);
+            }
             ClientModel client = new CimdClientAdapter(session, realm, component, engine, r);
             seen.put(clientId, client);
             return client;
         } catch (CimdException e) {
             CimdLog.rejected(realm.getName(), clientId, e);
-            session.setAttribute(failureKey(clientId), e);
+            // The client-policy executor shows this error without asking again (asking again would fetch again).
+            answers.refused(clientId, null, e);
             return null;
         } catch (IllegalStateException e) {
             // The engine was replaced (settings changed) while this request used it; the next request gets the new one.

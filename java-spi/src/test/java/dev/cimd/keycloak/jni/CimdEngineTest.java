@@ -63,6 +63,19 @@ class CimdEngineTest {
     }
 
     @Test
+    void resolveCachedNeverFetches() throws Exception {
+        try (CimdEngine engine = CimdEngine.create("{}")) {
+            assertTrue(engine.resolveCached("https://app.example/client.json", null).isEmpty());
+            assertTrue(engine.resolveCached("https://app.example/client.json", "https://app.example/cb").isEmpty());
+            assertTrue(engine.resolveCached("http://not-a-cimd-url/c.json", null).isEmpty());
+            JsonNode stats = engine.stats();
+            assertEquals(0, stats.path("fetches").asInt());
+            assertEquals(0, stats.path("misses").asInt(), "a cache-only question is not a miss");
+            assertEquals(0, engine.entries().size());
+        }
+    }
+
+    @Test
     void discoveryFollowsTheEngineConfiguration() {
         try (CimdEngine engine = CimdEngine.create("{\"auth_methods_supported\": [\"none\", \"private_key_jwt\"]}")) {
             JsonNode d = engine.discovery();

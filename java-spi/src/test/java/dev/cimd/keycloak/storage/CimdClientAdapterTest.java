@@ -17,6 +17,8 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.storage.client.ClientStorageProviderModel;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,7 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.verify;
@@ -47,6 +51,10 @@ class CimdClientAdapterTest {
     @BeforeEach
     void setUp() {
         session = mock(KeycloakSession.class);
+        // Session attributes behave as in Keycloak: one map for the request.
+        Map<String, Object> attributes = new HashMap<>();
+        when(session.getAttribute(anyString())).thenAnswer(i -> attributes.get(i.<String>getArgument(0)));
+        doAnswer(i -> attributes.put(i.getArgument(0), i.getArgument(1))).when(session).setAttribute(anyString(), any());
         realm = mock(RealmModel.class);
         context = mock(KeycloakContext.class);
         engine = mock(CimdEngine.class);
@@ -177,5 +185,66 @@ class CimdClientAdapterTest {
         when(engine.resolve(eq(WEB), eq(null), eq(null))).thenThrow(
                 new CimdException("blocked_address", "host resolves to 10.0.0.5", "invalid_client", false));
         assertNull(new CimdClientStorageProvider(session, component, engine).getClientByClientId(realm, WEB));
+    }
+
+    static Resolution claude() {
+        return Documents.resolution("{\"client_id\":\"" + CLAUDE + "\",\"redirect_uris\":"
+                + "[\"http://localhost/callback\"],\"grant_types\":[\"authorization_code\"],\"response_types\":[\"code\"],"
+                + "\"token_endpoint_auth_method\":\"none\",\"display_host\":{\"ascii\":\"app.example.com\"}}");
+    }
+
+    @Test
+    void theClientPolicysAnswersServeTheLookupAndTheRedirectCheckOfTheSameRequest() throws Exception {
+        Resolution claude = claude();
+        // What the client-policy condition recorded when it asked the engine at the start of the request.
+        RequestAnswers answers = RequestAnswers.of(session, "comp-1");
+        answers.accepted(CLAUDE, "http://localhost:58135/callback", claude);
+        answers.refused(CLAUDE, "https://evil.example/cb",
+                new CimdException("redirect_uri_mismatch", "not registered", "invalid_request", false));
+
+        CimdClientStorageProvider p = new CimdClientStorageProvider(session, component, engine);
+        CimdClientAdapter c = (CimdClientAdapter) p.getClientByClientId(realm, CLAUDE);
+        assertEquals(claude, c.resolution());
+        query.putSingle("client_id", CLAUDE);
+        query.putSingle("redirect_uri", "http://localhost:58135/callback");
+        assertEquals(Set.of("http://localhost:58135/callback"), c.getRedirectUris());
+        query.putSingle("redirect_uri", "https://evil.example/cb");
+        assertEquals(Set.of(), adapter(claude).getRedirectUris());
+        verifyNoInteractions(engine);
+
+        // A redirect URI the policy did not ask about goes to the engine, byte for byte.
+        query.putSingle("redirect_uri", "http://localhost:58135/callback/");
+        when(engine.resolve(CLAUDE, "http://localhost:58135/callback/", null)).thenThrow(
+                new CimdException("redirect_uri_mismatch", "not registered", "invalid_request", false));
+        assertEquals(Set.of(), c.getRedirectUris());
+        verify(engine).resolve(CLAUDE, "http://localhost:58135/callback/", null);
+    }
+
+    @Test
+    void answersBelongToOneComponentAndOneRequest() throws Exception {
+        RequestAnswers.of(session, "comp-2").accepted(CLAUDE, null, claude());
+        assertNull(RequestAnswers.of(session, "comp-1").resolution(CLAUDE));
+        assertEquals(RequestAnswers.of(session, "comp-2"), RequestAnswers.of(session, "comp-2"));
+        KeycloakSession nextRequest = mock(KeycloakSession.class);
+        assertNull(RequestAnswers.of(nextRequest, "comp-2").resolution(CLAUDE));
+
+        // Another component's answer is not this component's: its own engine is asked.
+        when(engine.resolve(CLAUDE, null, null)).thenReturn(claude());
+        new CimdClientStorageProvider(session, component, engine).getClientByClientId(realm, CLAUDE);
+        verify(engine).resolve(CLAUDE, null, null);
+    }
+
+    @Test
+    void aFailedLookupIsRememberedForTheRestOfTheRequest() throws Exception {
+        when(engine.resolve(eq(WEB), eq(null), eq(null))).thenThrow(
+                new CimdException("http_status", "the host answered 503", "invalid_client", true));
+        assertNull(new CimdClientStorageProvider(session, component, engine).getClientByClientId(realm, WEB));
+        // A second provider instance of the same request (Keycloak makes one per session, tests make two): the
+        // failure is taken, the document is not fetched again.
+        assertNull(new CimdClientStorageProvider(session, component, engine).getClientByClientId(realm, WEB));
+        verify(engine).resolve(WEB, null, null);
+        RequestAnswers.Verdict v = RequestAnswers.of(session, "comp-1").verdict(WEB, null);
+        assertFalse(v.allowed());
+        assertEquals("http_status", v.refusal().code());
     }
 }

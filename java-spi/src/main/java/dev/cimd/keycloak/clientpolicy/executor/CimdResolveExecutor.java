@@ -3,9 +3,9 @@ package dev.cimd.keycloak.clientpolicy.executor;
 import dev.cimd.keycloak.jni.CimdEngine;
 import dev.cimd.keycloak.jni.CimdException;
 import dev.cimd.keycloak.jni.Resolution;
-import dev.cimd.keycloak.storage.CimdClientStorageProvider;
 import dev.cimd.keycloak.storage.CimdClientStorageProviderFactory;
 import dev.cimd.keycloak.storage.CimdLog;
+import dev.cimd.keycloak.storage.RequestAnswers;
 
 import jakarta.ws.rs.core.Response;
 
@@ -62,31 +62,10 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
     /**
      * The engine's rejection of this authorization request's client_id and redirect_uri, or null when the engine
      * accepts them, the realm has no cimd component, or the client_id belongs to a database client. Asked once per
-     * request: the answer is kept in the session, because the condition asks first and the executor again, and a
-     * failed resolution is never cached by the engine (asking twice would fetch twice).
+     * request: the condition asks first and the executor again, and the client lookup and the redirect URI check
+     * that follow take the same answer ({@link RequestAnswers}).
      */
     public static CimdException rejection(KeycloakSession session, PreAuthorizationRequestContext pre) {
-        String clientId = pre.getClientId();
-        String redirectUri = pre.getRequestParameters() == null ? null
-                : pre.getRequestParameters().getFirst(OIDCLoginProtocol.REDIRECT_URI_PARAM);
-        String key = "cimd.verdict." + clientId + " " + redirectUri;
-        Object known = session.getAttribute(key);
-        if (known != null) {
-            return known instanceof CimdException e ? e : null;
-        }
-        CimdException verdict = decide(session, clientId, redirectUri);
-        session.setAttribute(key, verdict == null ? Boolean.TRUE : verdict);
-        return verdict;
-    }
-
-    /**
-     * The engine's verdict. A client_id the engine holds is decided by the engine alone (a cache hit). Otherwise
-     * the client is looked up the way Keycloak will look it up (realm database first, through its cache, then the
-     * cimd storage provider, which resolves it): a database client, even one whose client_id is a URL, is left to
-     * Keycloak and never fetched; a client the storage provider could not resolve gets the failure it recorded,
-     * so a failing document is fetched once per request, not twice.
-     */
-    private static CimdException decide(KeycloakSession session, String clientId, String redirectUri) {
         RealmModel realm = session.getContext().getRealm();
         CimdClientStorageProviderFactory factory = CimdClientStorageProviderFactory.of(session);
         Optional<CimdClientStorageProviderFactory.Component> component =
@@ -94,20 +73,45 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
         if (component.isEmpty()) {
             return null;
         }
-        CimdEngine engine = component.get().engine();
+        String clientId = pre.getClientId();
+        String redirectUri = pre.getRequestParameters() == null ? null
+                : pre.getRequestParameters().getFirst(OIDCLoginProtocol.REDIRECT_URI_PARAM);
+        RequestAnswers answers = RequestAnswers.of(session, component.get().model().getId());
+        RequestAnswers.Verdict known = answers.verdict(clientId, redirectUri);
+        if (known != null) {
+            return known.refusal();
+        }
+        CimdException verdict = decide(session, realm, component.get().engine(), answers, clientId, redirectUri);
+        if (verdict != null) {
+            answers.refused(clientId, redirectUri, verdict);
+        }
+        return verdict;
+    }
+
+    /**
+     * The engine's verdict. A client_id the engine holds is decided by the engine alone, in one call (a cache
+     * hit). Otherwise the client is looked up the way Keycloak will look it up (realm database first, through its
+     * cache, then the cimd storage provider, which resolves it): a database client, even one whose client_id is a
+     * URL, is left to Keycloak and never fetched; a client the storage provider could not resolve gets the
+     * failure it recorded, so a failing document is fetched once per request, not twice.
+     */
+    private static CimdException decide(KeycloakSession session, RealmModel realm, CimdEngine engine,
+                                        RequestAnswers answers, String clientId, String redirectUri) {
         try {
-            if (engine.probe(clientId).isEmpty()) {
+            Optional<Resolution> cached = engine.resolveCached(clientId, redirectUri);
+            if (cached.isEmpty()) {
                 ClientModel client = session.clients().getClientByClientId(realm, clientId);
                 if (client != null && StorageId.isLocalStorage(client.getId())) {
                     return null;
                 }
-                Object failure = session.getAttribute(CimdClientStorageProvider.failureKey(clientId));
-                if (client == null && failure instanceof CimdException e) {
-                    return e;
+                RequestAnswers.Verdict lookup = answers.verdict(clientId, null);
+                if (client == null && lookup != null && !lookup.allowed()) {
+                    return lookup.refusal();
                 }
+                cached = Optional.of(engine.resolve(clientId, redirectUri, null));
             }
-            Resolution r = engine.resolve(clientId, redirectUri, null);
-            CimdLog.resolved(realm.getName(), r);
+            CimdLog.resolved(realm.getName(), cached.get());
+            answers.accepted(clientId, redirectUri, cached.get());
             return null;
         } catch (CimdException e) {
             CimdLog.rejected(realm.getName(), clientId, e);
