@@ -307,8 +307,8 @@ pub fn tls_config(config: &Config) -> Result<rustls::ClientConfig, ConfigError> 
 const MAX_CA_FILE_BYTES: u64 = 16 << 20;
 
 /// Reads `extra_ca_file`: a regular file of at most [`MAX_CA_FILE_BYTES`]. Anything else is a configuration
-/// error, not a read that never ends (`/dev/zero` filled memory until the process died; found by the `c_abi`
-/// fuzz target) or never starts (opening a FIFO blocks until someone writes to it).
+/// error, not a read that never ends (`/dev/zero` filled memory until the process died; found while writing
+/// the `c_abi` fuzz target) or never starts (opening a FIFO blocks until someone writes to it).
 fn read_ca_file(path: &str) -> Result<Vec<u8>, ConfigError> {
     use std::io::Read;
     let unreadable = |e: io::Error| ConfigError(format!("extra_ca_file {path:?} cannot be read: {e}"));

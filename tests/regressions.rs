@@ -97,9 +97,11 @@ fn regression_sharded_cache_never_exceeds_cache_max_entries() {
     }
 }
 
-/// Found by the `c_abi` fuzz target: `{"extra_ca_file": "/dev/zero"}` made `cimd_engine_new` read until the
-/// process ran out of memory (an unbounded `std::fs::read`), and a FIFO would have blocked it forever. Now
-/// `extra_ca_file` must be a regular file of at most 16 MiB, else the engine is refused with a message.
+/// Found while writing the `c_abi` fuzz target, whose configurations may name any file: with
+/// `{"extra_ca_file": "/dev/zero"}` (the input in a file, given to the built target) `cimd_engine_new` read until
+/// libFuzzer's memory limit stopped it (an unbounded `std::fs::read`), and a FIFO would have blocked it
+/// forever. Now `extra_ca_file` must be a regular file of at most 16 MiB, else the engine is refused with a
+/// message.
 #[test]
 fn regression_extra_ca_file_dev_zero_is_a_config_error_not_an_endless_read() {
     let dir = std::env::temp_dir().join(format!("cimd-regression-ca-{}", std::process::id()));

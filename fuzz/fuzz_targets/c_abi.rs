@@ -348,25 +348,21 @@ fn exercise(engine: *const Engine, config: &Config, flags: [u8; 2], client_id: &
             id_bad.unwrap_or(NOT_FOUND)
         );
 
+        // Resolve or refresh this client_id (refresh takes no redirect_uri).
+        let call = |refresh: bool, result: *mut *mut Outcome, error: *mut *mut Failure| {
+            if refresh {
+                cimd_refresh(engine, id.ptr, id.len, timeout_ms, result, error)
+            } else {
+                cimd_resolve(
+                    engine, id.ptr, id.len, uri.ptr, uri.len, timeout_ms, result, error,
+                )
+            }
+        };
         // A NULL out-parameter is refused before any work (so even a fetchable client_id costs nothing).
         let mut error = UNTOUCHED as *mut Failure;
-        assert_eq!(
-            cimd_resolve(
-                engine,
-                id.ptr,
-                id.len,
-                uri.ptr,
-                uri.len,
-                timeout_ms,
-                ptr::null_mut(),
-                &mut error
-            ),
-            INVALID_ARGUMENT
-        );
-        assert_eq!(
-            cimd_refresh(engine, id.ptr, id.len, timeout_ms, ptr::null_mut(), &mut error),
-            INVALID_ARGUMENT
-        );
+        for refresh in [false, true] {
+            assert_eq!(call(refresh, ptr::null_mut(), &mut error), INVALID_ARGUMENT);
+        }
         assert_eq!(error as usize, UNTOUCHED);
 
         let client_id_str = id.bytes.and_then(|b| std::str::from_utf8(b).ok());
@@ -388,20 +384,7 @@ fn exercise(engine: *const Engine, config: &Config, flags: [u8; 2], client_id: &
             } else {
                 ptr::null_mut()
             };
-            let status = checked(if refresh {
-                cimd_refresh(engine, id.ptr, id.len, timeout_ms, &mut result, error_slot)
-            } else {
-                cimd_resolve(
-                    engine,
-                    id.ptr,
-                    id.len,
-                    uri.ptr,
-                    uri.len,
-                    timeout_ms,
-                    &mut result,
-                    error_slot,
-                )
-            });
+            let status = checked(call(refresh, &mut result, error_slot));
             // refresh takes no redirect_uri, so only the client_id can make it fail early.
             let expected = if refresh {
                 id_bad.unwrap_or(REJECTED)
