@@ -136,9 +136,33 @@ def document_seeds():
     return seeds
 
 
+def c_abi_seeds():
+    # Two flag bytes (0, 0: every string as given, error objects wanted, fenced engine 0, no deadline), then the
+    # configuration, client_id and redirect_uri separated by 0xff (see fuzz/fuzz_targets/c_abi.rs).
+    configs = [c.encode() for c in config_seeds()]
+    urls = [s[1:] for s in client_id_seeds() if s[0] == 0]
+    uris = [s for s in literals("src/redirect.rs") if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", s)]
+    fenced = b'{"allowed_hosts": ["fenced.invalid"]}'
+    seeds = []
+    # NULL and impossible-length arguments, invalid UTF-8 and NULs, NULL error out-parameters.
+    url = b"https://fenced.invalid/client.json"
+    for flags in (0x01, 0x03, 0x04, 0x08, 0x0c, 0x10, 0x20, 0x30, 0x40, 0x80):
+        seeds.append(bytes([flags, 0]) + fenced + b"\xff" + url + b"\xff" + b"https://c.example/cb")
+    seeds.append(bytes([0, 0]) + b"{\"allow_query\": tr\xc3\x28ue}\xff" + url)
+    seeds.append(bytes([0, 1]) + fenced + b"\xff" + b"https://c.example/\x00.json\xff" + b"https://c.\xe2\x82/cb")
+    seeds.append(bytes([0, 2]) + b'{"extra_ca_file": "/nonexistent/ca.pem"}\xff' + url)
+    for i, u in enumerate(urls):
+        config = configs[i % len(configs)]
+        uri = uris[i % len(uris)].encode()
+        seeds.append(bytes([0, i % 3]) + config + b"\xff" + u + b"\xff" + uri)
+        seeds.append(bytes([0, i % 3]) + fenced + b"\xff" + u + b"\xff" + uri)
+    return seeds
+
+
 if __name__ == "__main__":
     write("client_id", client_id_seeds(), 300)
     write("redirect", redirect_seeds(), 200)
     write("freshness", freshness_seeds(), 150)
     write("config", config_seeds(), 100)
     write("document", document_seeds(), 100)
+    write("c_abi", c_abi_seeds(), 200)

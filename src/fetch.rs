@@ -275,8 +275,7 @@ pub fn tls_config(config: &Config) -> Result<rustls::ClientConfig, ConfigError> 
         let _ = roots.add(cert);
     }
     if let Some(path) = &config.extra_ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| ConfigError(format!("extra_ca_file {path:?} cannot be read: {e}")))?;
+        let pem = read_ca_file(path)?;
         let mut added = 0;
         for cert in
             rustls_pemfile_certs(&pem).map_err(|e| ConfigError(format!("extra_ca_file {path:?}: {e}")))?
@@ -302,6 +301,41 @@ pub fn tls_config(config: &Config) -> Result<rustls::ClientConfig, ConfigError> 
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tls)
+}
+
+/// The most an `extra_ca_file` may hold. A full public CA bundle is well under 1 MiB.
+const MAX_CA_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads `extra_ca_file`: a regular file of at most [`MAX_CA_FILE_BYTES`]. Anything else is a configuration
+/// error, not a read that never ends (`/dev/zero` filled memory until the process died; found while writing
+/// the `c_abi` fuzz target) or never starts (opening a FIFO blocks until someone writes to it).
+fn read_ca_file(path: &str) -> Result<Vec<u8>, ConfigError> {
+    use std::io::Read;
+    let unreadable = |e: io::Error| ConfigError(format!("extra_ca_file {path:?} cannot be read: {e}"));
+    let not_regular = || {
+        ConfigError(format!(
+            "extra_ca_file {path:?} is not a regular file (a device, FIFO or directory)"
+        ))
+    };
+    // Checked before opening, because opening a FIFO blocks; and again on the open file, which is what is read.
+    if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    if !file.metadata().map_err(unreadable)?.is_file() {
+        return Err(not_regular());
+    }
+    let mut pem = Vec::new();
+    file.take(MAX_CA_FILE_BYTES + 1)
+        .read_to_end(&mut pem)
+        .map_err(unreadable)?;
+    if pem.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(ConfigError(format!(
+            "extra_ca_file {path:?} is larger than {} MiB, so it is not a CA certificate file",
+            MAX_CA_FILE_BYTES >> 20
+        )));
+    }
+    Ok(pem)
 }
 
 /// Reads every `CERTIFICATE` block of a PEM file.

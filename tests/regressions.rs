@@ -96,3 +96,42 @@ fn regression_sharded_cache_never_exceeds_cache_max_entries() {
         }
     }
 }
+
+/// Found while writing the `c_abi` fuzz target, whose configurations may name any file: with
+/// `{"extra_ca_file": "/dev/zero"}` (the input in a file, given to the built target) `cimd_engine_new` read until
+/// libFuzzer's memory limit stopped it (an unbounded `std::fs::read`), and a FIFO would have blocked it
+/// forever. Now `extra_ca_file` must be a regular file of at most 16 MiB, else the engine is refused with a
+/// message.
+#[test]
+fn regression_extra_ca_file_dev_zero_is_a_config_error_not_an_endless_read() {
+    let dir = std::env::temp_dir().join(format!("cimd-regression-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let large = dir.join("large.pem");
+    std::fs::write(&large, vec![b'a'; (16 << 20) + 1]).unwrap();
+    let fifo = dir.join("ca.fifo");
+    let made_fifo = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut cases = vec![
+        ("/dev/zero".to_owned(), "not a regular file"),
+        (dir.display().to_string(), "not a regular file"),
+        (large.display().to_string(), "larger than 16 MiB"),
+    ];
+    if made_fifo {
+        cases.push((fifo.display().to_string(), "not a regular file"));
+    }
+    for (path, why) in cases {
+        let config = serde_json::json!({ "extra_ca_file": path }).to_string();
+        let started = std::time::Instant::now();
+        let Err(e) = cimd::Engine::from_json(&config) else {
+            panic!("{path}: accepted");
+        };
+        assert!(e.0.contains(why), "{path}: {e}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{path}: slow"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,13 +1,12 @@
 package cimd
 
-// This file is the only one that speaks C. It declares the link against the static engine library and a few
-// small C helpers that bundle several calls of include/cimd.h into one, because each crossing from Go into C
+// This file is the only one that speaks C (link.go and link_asan.go only name the library to link). It declares
+// a few small C helpers that bundle several calls of include/cimd.h into one, because each crossing from Go into C
 // costs tens of nanoseconds and a cache hit should cost one crossing, not six. The helpers only call functions
 // the header declares and hold no rules of their own.
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: ${SRCDIR}/../../target/release/libcimd.a -lgcc_s -lutil -lrt -lpthread -lm -ldl
 #include <stdlib.h>
 #include "cimd.h"
 

@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# Runs the C tests and the C example against the loopback test origin, each under valgrind.
-#   scripts/netns tests/c/run.sh HOST_BIN BIN_DIR
+# Runs the C tests and the C example against the loopback test origin, each under valgrind, or with --asan
+# programs built with AddressSanitizer (make c-asan), under ASan and LeakSanitizer instead.
+#   scripts/netns tests/c/run.sh [--asan] HOST_BIN BIN_DIR
 # HOST_BIN is the test origin (tests/c/host.rs); BIN_DIR holds the test_* programs and the resolve-* examples
-# (make c-test builds them). Must run inside scripts/netns: only loopback exists there.
+# (make c-test and make c-asan build them). Must run inside scripts/netns: only loopback exists there.
 set -euo pipefail
 [ "${CIMD_IN_NETNS:-}" = 1 ] || { echo "run.sh: run me inside scripts/netns" >&2; exit 2; }
+asan=0
+if [ "${1:-}" = --asan ]; then asan=1; shift; fi
 host=$1 bin=$2
 here=$(cd "$(dirname "$0")" && pwd)
 
-valgrind=(valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,possible
-  --errors-for-leak-kinds=definite,possible --suppressions="$here/valgrind.supp" --num-callers=40)
+if [ "$asan" = 1 ]; then
+  # The sanitizer is in the programs; any report exits non-zero. --leak-check=no (test_fork) maps to
+  # detect_leaks=0.
+  asan_options=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1
+  checker() {
+    local options=$asan_options
+    if [ "$1" = --leak-check=no ]; then options=${options/detect_leaks=1/detect_leaks=0}; shift; fi
+    ASAN_OPTIONS=$options "$@"
+  }
+else
+  checker() {
+    valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,possible \
+      --errors-for-leak-kinds=definite,possible --suppressions="$here/valgrind.supp" --num-callers=40 "$@"
+  }
+fi
 
 # Start the origin; it prints NAME=value lines, then serves until its stdin closes.
 coproc HOST { exec "$host"; }
@@ -24,7 +40,7 @@ status=0
 # run [VALGRIND_OPTION...] PROGRAM [ARG...]
 run() {
   echo "== $*"
-  if ! "${valgrind[@]}" "$@"; then
+  if ! checker "$@"; then
     echo "FAILED: $*" >&2
     status=1
   fi
@@ -45,5 +61,5 @@ done
 exec {HOST[1]}>&-
 wait "$host_pid" || true
 trap - EXIT
-[ "$status" = 0 ] && echo "C tests: all passed"
+[ "$status" = 0 ] && echo "C tests$([ "$asan" = 1 ] && echo " (AddressSanitizer)"): all passed"
 exit "$status"
