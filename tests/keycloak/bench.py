@@ -4,7 +4,8 @@ inside scripts/netns: every request goes to loopback).
 1. JNI cost of a cache-hit resolve (dev.cimd.keycloak.jni.ResolveCostHarness, against the loopback document host).
 2. Authorization-endpoint throughput (request → login page) with wrk: a URL client served from the engine's cache
    and a client registered in the realm database, on a Keycloak with the extension and on one with the built-in
-   CIMD feature (its URL client warm: fetched and persisted), both running, measured in round-robin.
+   CIMD feature (its URL client warm: fetched and persisted), both running: direct comparisons in A B B A blocks
+   of short adjacent runs (the figures against the targets), then every target in rotating round-robin.
 3. 200 concurrent first requests for one uncached client_id: fetches seen by the document host, on both.
 
     python3 tests/keycloak/bench.py --dist DIR --jar JAR --work DIR --classpath CP [--seconds N]
@@ -39,26 +40,86 @@ def wrk(url, seconds, threads=2, connections=32):
             "p50": p50.group(1) if p50 else "?", "p99": p99.group(1) if p99 else "?"}
 
 
-def interleaved_throughput(servers, seconds, rounds):
-    """wrk against every (server, client) pair in round-robin, `rounds` times, so that the machine's load drifts
-    over all of them alike; medians per pair."""
+def server_cpu_seconds(kc):
+    """CPU time (user + system) used so far by the server's JVM, from /proc."""
+    pids = subprocess.run(["pgrep", "-g", str(kc.proc.pid), "java"], capture_output=True, text=True).stdout.split()
+    total = 0.0
+    for pid in pids:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def bench_targets(servers):
+    """The authorization requests timed on every server: (server, url) by "server/client"."""
     _, challenge = K.pkce_pair()
     targets = {}
     for name, kc in servers.items():
-        targets[f"{name}/url_client"] = K.authorize_url(kc, E.REALM, BENCH, E.WEB_CB, challenge)
-        targets[f"{name}/db_client"] = K.authorize_url(kc, E.REALM, "db-client", E.WEB_CB, challenge)
-        targets[f"{name}/db_client_url_length"] = K.authorize_url(kc, E.REALM, E.DB_URL_SHAPED, E.WEB_CB, challenge)
-    for u in targets.values():  # warm: the URL client is fetched (and, built-in, persisted) before timing
+        targets[f"{name}/url_client"] = (kc, K.authorize_url(kc, E.REALM, BENCH, E.WEB_CB, challenge))
+        targets[f"{name}/db_client"] = (kc, K.authorize_url(kc, E.REALM, "db-client", E.WEB_CB, challenge))
+        targets[f"{name}/db_client_url_length"] = (kc, K.authorize_url(kc, E.REALM, E.DB_URL_SHAPED, E.WEB_CB,
+                                                                      challenge))
+    return targets
+
+
+def warm_up(targets, seconds):
+    """The URL clients are fetched (and, built-in, persisted) first; then JIT warm-up: a Keycloak login page
+    reaches its steady cost only after some ten thousand requests (CPU per request still fell by half over the
+    rounds after a 5 s warm-up), so every target gets two passes."""
+    for _, u in targets.values():
         r = K.Browser().get(u)
         assert r.status == 200, f"{u}: {r.status}"
-    for u in targets.values():  # JIT warm-up
-        wrk(u, 5)
+    for _ in range(2):
+        for _, u in targets.values():
+            wrk(u, seconds)
+
+
+def timed_run(kc, url, seconds, settle):
+    """One wrk run after a short untimed one on the same target (`settle` seconds, so that the previous target's
+    tail of work has drained), with the server's CPU time per request."""
+    wrk(url, settle)
+    cpu_before = server_cpu_seconds(kc)
+    run = wrk(url, seconds)
+    run["cpu_ms_per_request"] = (server_cpu_seconds(kc) - cpu_before) * 1000 / max(1.0, run["rps"] * seconds)
+    return run
+
+
+def interleaved_throughput(targets, seconds, rounds, settle=2):
+    """wrk against every (server, client) pair, `rounds` times, so that the machine's load drifts over all of them
+    alike. The order rotates from round to round, so that no target is always the first one after a switch of
+    server, when the other JVM is still finishing its work. Medians per pair."""
+    names = list(targets)
     runs = {t: [] for t in targets}
-    for _ in range(rounds):
-        for t, u in targets.items():
-            runs[t].append(wrk(u, seconds))
+    for r in range(rounds):
+        shift = r % len(names)
+        for t in names[shift:] + names[:shift]:
+            run = timed_run(*targets[t], seconds, settle)
+            run["round"] = r
+            runs[t].append(run)
     med = {t: statistics.median(r["rps"] for r in v) for t, v in runs.items()}
     return runs, med
+
+
+def abba(targets, a, b, blocks, seconds, settle=1):
+    """A direct comparison of two targets: `blocks` blocks of four short adjacent runs in the order A B B A, so
+    that a load that drifts linearly within a block weighs on both alike. Each block gives one ratio,
+    (A1 + A2) / (B1 + B2), for throughput and for CPU per request (B over A, so above 1 means "A is cheaper"
+    there too); the figures are the medians over blocks."""
+    rps, cpu = [], []
+    for _ in range(blocks):
+        a1, b1, b2, a2 = (timed_run(*targets[t], seconds, settle) for t in (a, b, b, a))
+        rps.append((a1["rps"] + a2["rps"]) / (b1["rps"] + b2["rps"]))
+        cpu.append((b1["cpu_ms_per_request"] + b2["cpu_ms_per_request"])
+                   / (a1["cpu_ms_per_request"] + a2["cpu_ms_per_request"]))
+    return {"a": a, "b": b, "rps_ratio_per_block": rps, "rps_ratio_median": statistics.median(rps),
+            "cpu_ratio_per_block": cpu, "cpu_ratio_median": statistics.median(cpu),
+            "blocks_at_or_above_0_95": sum(1 for x in rps if x >= 0.95)}
+
+
+def paired_ratios(runs, a, b, key="rps"):
+    """Per-round ratios a/b (both measured in the same round) and their median."""
+    per_round = [x[key] / y[key] for x, y in zip(runs[a], runs[b])]
+    return {"per_round": per_round, "median": statistics.median(per_round)}
 
 
 def stampede(kc, realm, host, client_id, n=200):
@@ -89,7 +150,10 @@ def server(args, host, name, builtin, port):
         shutil.copy(args.jar, os.path.join(home, "providers", "cimd-keycloak.jar"))
     with open(os.path.join(home, "data", "import", "cimd.json"), "w") as f:
         json.dump(E.realm_json(E.REALM, host.ca_file, ["none"], builtin), f)
+    # A fixed 2 GiB heap (the tests use at most 1 GiB): every timed run leaves some ten thousand authentication
+    # sessions alive for 30 minutes, and the collector's growing work would otherwise add to the run-to-run noise.
     return K.Keycloak(home, port, os.path.join(args.work, f"{name}.log"), features="cimd" if builtin else None,
+                      heap="-Xms2g -Xmx2g",
                       extra_args=[f"--truststore-paths={host.ca_file}"] if builtin else [])
 
 
@@ -100,7 +164,10 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--classpath", required=True)
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=6, help="a multiple of 6: each target in each position alike")
+    ap.add_argument("--blocks", type=int, default=10, help="A B B A blocks per direct comparison")
+    ap.add_argument("--block-seconds", type=int, default=5, help="seconds per run inside a block")
+    ap.add_argument("--warmup", type=int, default=15, help="seconds per target and pass of JIT warm-up")
     ap.add_argument("--only-ours", action="store_true", help="skip the built-in feature's server")
     ap.add_argument("--skip-jni", action="store_true", help="skip the JNI cost harness")
     args = ap.parse_args()
@@ -123,16 +190,28 @@ def main():
             servers[name] = server(args, host, f"kc-{name}", builtin, port)
             print(f"{name}: started in {servers[name].start():.0f}s", flush=True)
         fetches_before = host.count(BENCH)
-        runs, med = interleaved_throughput(servers, args.seconds, args.rounds)
+        targets = bench_targets(servers)
+        warm_up(targets, args.warmup)
+        comparisons = {"ours_url_over_ours_db": ("ours/url_client", "ours/db_client"),
+                       "ours_url_over_ours_db_url_length": ("ours/url_client", "ours/db_client_url_length")}
+        if not args.only_ours:
+            comparisons["ours_url_over_builtin_url"] = ("ours/url_client", "builtin/url_client")
+            comparisons["builtin_url_over_builtin_db"] = ("builtin/url_client", "builtin/db_client")
+        results["abba"] = {}
+        for name, (a, b) in comparisons.items():
+            results["abba"][name] = abba(targets, a, b, args.blocks, args.block_seconds)
+            print(f"abba {name}:", json.dumps(results["abba"][name]), flush=True)
+        runs, med = interleaved_throughput(targets, args.seconds, args.rounds)
         results["throughput_runs"] = runs
         results["throughput_median_rps"] = med
         results["bench_document_fetches_during_timing"] = host.count(BENCH) - fetches_before
-        results["ratio_ours_url_over_ours_db"] = med["ours/url_client"] / med["ours/db_client"]
-        results["ratio_ours_url_over_ours_db_url_length"] = (med["ours/url_client"]
-                                                             / med["ours/db_client_url_length"])
-        if not args.only_ours:
-            results["ratio_builtin_url_over_builtin_db"] = med["builtin/url_client"] / med["builtin/db_client"]
-            results["ratio_ours_url_over_builtin_url"] = med["ours/url_client"] / med["builtin/url_client"]
+        results["throughput_median_cpu_ms_per_request"] = {
+            t: statistics.median(r["cpu_ms_per_request"] for r in v) for t, v in runs.items()}
+        for name, (a, b) in comparisons.items():
+            results[f"ratio_{name}"] = med[a] / med[b]
+            results[f"paired_rps_ratio_{name}"] = paired_ratios(runs, a, b)
+            # CPU per request the other way round (b/a), so that above 1 means "a is cheaper", like throughput.
+            results[f"paired_cpu_ratio_{name}"] = paired_ratios(runs, b, a, key="cpu_ms_per_request")
         print("medians:", json.dumps(med), flush=True)
         for name, kc in servers.items():
             s = stampede(kc, E.REALM, host, f"{E.APP}/clients/stampede-{name}.json")

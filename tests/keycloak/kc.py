@@ -149,13 +149,14 @@ DB_USER, DB_PASSWORD = "cimd", "cimd-e2e"
 class Keycloak:
     """One Keycloak distribution directory run as a process (`kc.sh start-dev`)."""
 
-    def __init__(self, home, port, log_path, features=None, extra_args=()):
+    def __init__(self, home, port, log_path, features=None, extra_args=(), heap="-Xms256m -Xmx1024m"):
         self.home = home
         self.port = port
         self.base = f"http://localhost:{port}"
         self.log_path = log_path
         self.features = features
         self.extra_args = list(extra_args)
+        self.heap = heap
         self.proc = None
 
     def start(self, timeout=600):
@@ -170,7 +171,7 @@ class Keycloak:
             args.append(f"--features={self.features}")
         args += self.extra_args
         env = dict(os.environ, KC_BOOTSTRAP_ADMIN_USERNAME="admin", KC_BOOTSTRAP_ADMIN_PASSWORD="admin",
-                   JAVA_OPTS_KC_HEAP="-Xms256m -Xmx1024m")
+                   JAVA_OPTS_KC_HEAP=self.heap)
         log = open(self.log_path, "ab")
         started = time.time()
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)

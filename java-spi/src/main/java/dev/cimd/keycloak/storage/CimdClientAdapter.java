@@ -62,6 +62,9 @@ public final class CimdClientAdapter extends AbstractReadOnlyClientStorageAdapte
     /** The last redirect URI put to the engine and its verdict: Keycloak asks several times per request. */
     private String decidedRedirectUri;
     private Set<String> decidedRedirectUris;
+    /** The client scopes of this request, once asked for. */
+    private Map<String, ClientScopeModel> defaultScopes;
+    private Map<String, ClientScopeModel> optionalScopes;
 
     public CimdClientAdapter(KeycloakSession session, RealmModel realm, ClientStorageProviderModel component,
                              CimdEngine engine, Resolution resolution) {
@@ -343,9 +346,23 @@ public final class CimdClientAdapter extends AbstractReadOnlyClientStorageAdapte
         return false;
     }
 
+    /**
+     * The realm's default or optional OpenID Connect scopes (see {@link CimdClientStorageProvider#getClientScopes}),
+     * computed once per request and kind: Keycloak asks several times while checking the requested scope.
+     */
     @Override
     public Map<String, ClientScopeModel> getClientScopes(boolean defaultScope) {
-        return session.clients().getClientScopes(getRealm(), this, defaultScope);
+        Map<String, ClientScopeModel> known = defaultScope ? defaultScopes : optionalScopes;
+        if (known == null) {
+            Map<String, ClientScopeModel> scopes = session.clients().getClientScopes(getRealm(), this, defaultScope);
+            known = scopes == null ? Map.of() : Collections.unmodifiableMap(scopes);
+            if (defaultScope) {
+                defaultScopes = known;
+            } else {
+                optionalScopes = known;
+            }
+        }
+        return known;
     }
 
     @Override

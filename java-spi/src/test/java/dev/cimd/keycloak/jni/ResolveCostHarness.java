@@ -55,6 +55,8 @@ public final class ResolveCostHarness {
             report("engine_resolve_hit", measure(() -> engine.resolve(clientId, null, null), rounds, perRound));
             report("engine_resolve_hit_with_redirect", measure(() -> engine.resolve(clientId, redirect, null), rounds,
                     perRound));
+            report("engine_resolve_cached_with_redirect", measure(
+                    () -> engine.resolveCached(clientId, redirect).orElseThrow(), rounds, perRound));
             report("native_resolve_full_document_raw", measure(
                     () -> CimdNative.resolve(handle, clientId, null, 0, -1), rounds, perRound / 3));
             report("native_version_call_baseline", measure(CimdNative::version, rounds, perRound));

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.keycloak.component.ComponentModel;
 import org.keycloak.http.HttpRequest;
+import org.keycloak.models.ClientProvider;
+import org.keycloak.models.ClientScopeModel;
 import org.keycloak.models.KeycloakContext;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
@@ -246,5 +248,22 @@ class CimdClientAdapterTest {
         RequestAnswers.Verdict v = RequestAnswers.of(session, "comp-1").verdict(WEB, null);
         assertFalse(v.allowed());
         assertEquals("http_status", v.refusal().code());
+    }
+
+    @Test
+    void clientScopesAreComputedOncePerRequest() {
+        ClientProvider clients = mock(ClientProvider.class);
+        when(session.clients()).thenReturn(clients);
+        ClientScopeModel basic = mock(ClientScopeModel.class);
+        CimdClientAdapter c = adapter(web(""));
+        when(clients.getClientScopes(realm, c, true)).thenReturn(new HashMap<>(Map.of("basic", basic)));
+        when(clients.getClientScopes(realm, c, false)).thenReturn(new HashMap<>());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(Map.of("basic", basic), c.getClientScopes(true));
+            assertEquals(Map.of(), c.getClientScopes(false));
+        }
+        verify(clients).getClientScopes(realm, c, true);
+        verify(clients).getClientScopes(realm, c, false);
+        assertThrows(UnsupportedOperationException.class, () -> c.getClientScopes(true).clear());
     }
 }
