@@ -40,11 +40,14 @@ def wrk(url, seconds, threads=2, connections=32):
             "p50": p50.group(1) if p50 else "?", "p99": p99.group(1) if p99 else "?"}
 
 
+def jvm_pids(kc):
+    return subprocess.run(["pgrep", "-g", str(kc.proc.pid), "java"], capture_output=True, text=True).stdout.split()
+
+
 def server_cpu_seconds(kc):
     """CPU time (user + system) used so far by the server's JVM, from /proc."""
-    pids = subprocess.run(["pgrep", "-g", str(kc.proc.pid), "java"], capture_output=True, text=True).stdout.split()
     total = 0.0
-    for pid in pids:
+    for pid in jvm_pids(kc):
         fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
@@ -55,7 +58,8 @@ def bench_targets(servers):
     _, challenge = K.pkce_pair()
     targets = {}
     for name, kc in servers.items():
-        targets[f"{name}/url_client"] = (kc, K.authorize_url(kc, E.REALM, BENCH, E.WEB_CB, challenge))
+        if name != "plain":
+            targets[f"{name}/url_client"] = (kc, K.authorize_url(kc, E.REALM, BENCH, E.WEB_CB, challenge))
         targets[f"{name}/db_client"] = (kc, K.authorize_url(kc, E.REALM, "db-client", E.WEB_CB, challenge))
         targets[f"{name}/db_client_url_length"] = (kc, K.authorize_url(kc, E.REALM, E.DB_URL_SHAPED, E.WEB_CB,
                                                                       challenge))
@@ -122,6 +126,20 @@ def paired_ratios(runs, a, b, key="rps"):
     return {"per_round": per_round, "median": statistics.median(per_round)}
 
 
+def live_heap(kc):
+    """After the timed runs: the live heap (a class histogram forces a full collection) and the instances of the
+    extension's classes still alive. The per-request ones (adapters, request answers) must be gone: only the
+    engine registry, the engines and their shared documents may stay."""
+    out = subprocess.run(["jcmd", jvm_pids(kc)[0], "GC.class_histogram"], capture_output=True, text=True,
+                         check=True).stdout
+    ours = {}
+    for m in re.finditer(r"^\s*\d+:\s+(\d+)\s+(\d+)\s+(dev\.cimd\.\S+)", out, re.M):
+        ours[m.group(3)] = {"instances": int(m.group(1)), "bytes": int(m.group(2))}
+    total = re.search(r"^Total\s+(\d+)\s+(\d+)", out, re.M)
+    return {"live_objects": int(total.group(1)), "live_mib": round(int(total.group(2)) / 2**20, 1),
+            "dev_cimd_classes": ours}
+
+
 def stampede(kc, realm, host, client_id, n=200):
     _, challenge = K.pkce_pair()
     url = K.authorize_url(kc, realm, client_id, E.WEB_CB, challenge)
@@ -142,16 +160,27 @@ def stampede(kc, realm, host, client_id, n=200):
             "fetches": host.count(client_id)}
 
 
-def server(args, host, name, builtin, port):
+def server(args, host, name, kind, port):
+    """A Keycloak for the bench: "ours" (the extension in providers/ and its realm component and client policy),
+    "builtin" (--features=cimd and its client policy) or "plain" (neither: the same realm and database clients,
+    the reference for what Keycloak itself spends on a client_id)."""
+    builtin = kind == "builtin"
     home = K.install(args.dist, os.path.join(args.work, name))
     os.makedirs(os.path.join(home, "data", "import"), exist_ok=True)
-    if not builtin:
+    if kind == "ours":
         os.makedirs(os.path.join(home, "providers"), exist_ok=True)
         shutil.copy(args.jar, os.path.join(home, "providers", "cimd-keycloak.jar"))
+    realm = E.realm_json(E.REALM, host.ca_file, ["none"], kind != "ours")
+    if kind == "plain":
+        del realm["clientProfiles"], realm["clientPolicies"]
+    # Every timed request opens an authentication session that Keycloak keeps for the login lifespan (30 minutes
+    # by default). At a thousand and more login pages a second that is millions of sessions in one run, and the
+    # heap fills up until the collector takes most of the CPU (an earlier run ended at 20 requests/s on both
+    # clients alike). A one-minute lifespan bounds the live sessions of the run to one minute's worth.
+    realm.update(accessCodeLifespan=60, accessCodeLifespanUserAction=60, accessCodeLifespanLogin=60)
     with open(os.path.join(home, "data", "import", "cimd.json"), "w") as f:
-        json.dump(E.realm_json(E.REALM, host.ca_file, ["none"], builtin), f)
-    # A fixed 2 GiB heap (the tests use at most 1 GiB): every timed run leaves some ten thousand authentication
-    # sessions alive for 30 minutes, and the collector's growing work would otherwise add to the run-to-run noise.
+        json.dump(realm, f)
+    # A fixed 2 GiB heap (the tests use at most 1 GiB), so that the collector's work does not change during a run.
     return K.Keycloak(home, port, os.path.join(args.work, f"{name}.log"), features="cimd" if builtin else None,
                       heap="-Xms2g -Xmx2g",
                       extra_args=[f"--truststore-paths={host.ca_file}"] if builtin else [])
@@ -169,6 +198,8 @@ def main():
     ap.add_argument("--block-seconds", type=int, default=5, help="seconds per run inside a block")
     ap.add_argument("--warmup", type=int, default=15, help="seconds per target and pass of JIT warm-up")
     ap.add_argument("--only-ours", action="store_true", help="skip the built-in feature's server")
+    ap.add_argument("--plain", action="store_true",
+                    help="add a Keycloak without any CIMD support: what a URL-length client_id costs Keycloak itself")
     ap.add_argument("--skip-jni", action="store_true", help="skip the JNI cost harness")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -185,11 +216,13 @@ def main():
 
     servers = {}
     try:
-        kinds = (("ours", False, 8080),) if args.only_ours else (("ours", False, 8080), ("builtin", True, 8180))
-        for name, builtin, port in kinds:
-            servers[name] = server(args, host, f"kc-{name}", builtin, port)
+        kinds = [("ours", 8080)] + ([] if args.only_ours else [("builtin", 8180)]) + (
+            [("plain", 8280)] if args.plain else [])
+        for name, port in kinds:
+            servers[name] = server(args, host, f"kc-{name}", name, port)
             print(f"{name}: started in {servers[name].start():.0f}s", flush=True)
         fetches_before = host.count(BENCH)
+        agents_before = len(host.agents.get(("app.example.com", "/clients/bench.json"), []))
         targets = bench_targets(servers)
         warm_up(targets, args.warmup)
         comparisons = {"ours_url_over_ours_db": ("ours/url_client", "ours/db_client"),
@@ -197,6 +230,10 @@ def main():
         if not args.only_ours:
             comparisons["ours_url_over_builtin_url"] = ("ours/url_client", "builtin/url_client")
             comparisons["builtin_url_over_builtin_db"] = ("builtin/url_client", "builtin/db_client")
+        if args.plain:
+            comparisons["plain_db_url_length_over_plain_db"] = ("plain/db_client_url_length", "plain/db_client")
+            comparisons["ours_db_url_length_over_plain_db_url_length"] = ("ours/db_client_url_length",
+                                                                          "plain/db_client_url_length")
         results["abba"] = {}
         for name, (a, b) in comparisons.items():
             results["abba"][name] = abba(targets, a, b, args.blocks, args.block_seconds)
@@ -205,6 +242,8 @@ def main():
         results["throughput_runs"] = runs
         results["throughput_median_rps"] = med
         results["bench_document_fetches_during_timing"] = host.count(BENCH) - fetches_before
+        agents = host.agents.get(("app.example.com", "/clients/bench.json"), [])[agents_before:]
+        results["bench_document_fetches_during_timing_by_agent"] = {a: agents.count(a) for a in set(agents)}
         results["throughput_median_cpu_ms_per_request"] = {
             t: statistics.median(r["cpu_ms_per_request"] for r in v) for t, v in runs.items()}
         for name, (a, b) in comparisons.items():
@@ -214,6 +253,9 @@ def main():
             results[f"paired_cpu_ratio_{name}"] = paired_ratios(runs, b, a, key="cpu_ms_per_request")
         print("medians:", json.dumps(med), flush=True)
         for name, kc in servers.items():
+            results[f"live_heap_{name}"] = live_heap(kc)
+            print(f"{name}: live heap {results[f'live_heap_{name}']}", flush=True)
+        for name, kc in ((n, k) for n, k in servers.items() if n != "plain"):
             s = stampede(kc, E.REALM, host, f"{E.APP}/clients/stampede-{name}.json")
             results[f"stampede_{name}"] = s
             print(f"{name}: stampede {s}", flush=True)
