@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e as E  # noqa: E402
@@ -27,6 +28,8 @@ import kc as K  # noqa: E402
 from dochost import DocHost  # noqa: E402
 
 BENCH = f"{E.APP}/clients/bench.json"
+# The document host's key for BENCH (host, path), for its per-request User-Agent log.
+BENCH_KEY = (urllib.parse.urlsplit(BENCH).hostname, urllib.parse.urlsplit(BENCH).path)
 
 
 def wrk(url, seconds, threads=2, connections=32):
@@ -222,7 +225,7 @@ def main():
             servers[name] = server(args, host, f"kc-{name}", name, port)
             print(f"{name}: started in {servers[name].start():.0f}s", flush=True)
         fetches_before = host.count(BENCH)
-        agents_before = len(host.agents.get(("app.example.com", "/clients/bench.json"), []))
+        agents_before = len(host.agents.get(BENCH_KEY, []))
         targets = bench_targets(servers)
         warm_up(targets, args.warmup)
         comparisons = {"ours_url_over_ours_db": ("ours/url_client", "ours/db_client"),
@@ -242,7 +245,7 @@ def main():
         results["throughput_runs"] = runs
         results["throughput_median_rps"] = med
         results["bench_document_fetches_during_timing"] = host.count(BENCH) - fetches_before
-        agents = host.agents.get(("app.example.com", "/clients/bench.json"), [])[agents_before:]
+        agents = host.agents.get(BENCH_KEY, [])[agents_before:]
         results["bench_document_fetches_during_timing_by_agent"] = {a: agents.count(a) for a in set(agents)}
         results["throughput_median_cpu_ms_per_request"] = {
             t: statistics.median(r["cpu_ms_per_request"] for r in v) for t, v in runs.items()}
