@@ -122,8 +122,11 @@ fn engine<'h>(handle: jlong) -> Result<&'h Engine, Failure> {
     Ok(unsafe { &*(handle as usize as *const Engine) })
 }
 
+/// The Java string as Rust UTF-8. Through the modified-UTF-8 bytes, which are already UTF-8 for every string
+/// without NUL and supplementary characters (all URLs), and converted only when not: `JString::try_to_string`
+/// goes through `Display`, character by character, a good part of the bridge's cost per call.
 fn string(env: &Env<'_>, s: &JString<'_>) -> Result<String, Failure> {
-    Ok(s.try_to_string(env)?)
+    Ok(s.mutf8_chars(env)?.to_str().into_owned())
 }
 
 fn optional_string(env: &Env<'_>, s: &JString<'_>) -> Result<Option<String>, Failure> {

@@ -15,7 +15,9 @@ import org.keycloak.storage.client.ClientStorageProviderFactory;
 import org.keycloak.storage.client.ClientStorageProviderModel;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@code cimd} client-storage component: a realm that adds it accepts URL client_ids, resolved by the cimd
@@ -26,6 +28,8 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
     public static final String PROVIDER_ID = "cimd";
 
     private final EngineRegistry engines = new EngineRegistry();
+    /** By realm id: its cimd component as last found ({@link #componentOf(RealmModel)}). */
+    private final Map<String, Known> found = new ConcurrentHashMap<>();
 
     @Override
     public CimdClientStorageProvider create(KeycloakSession session, ComponentModel model) {
@@ -68,11 +72,13 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
     @Override
     public void onUpdate(KeycloakSession session, RealmModel realm, ComponentModel oldModel, ComponentModel newModel) {
         // The next lookup builds an engine for the new settings and frees the old one.
+        found.remove(realm.getId());
         engines.remove(oldModel.getId());
     }
 
     @Override
     public void preRemove(KeycloakSession session, RealmModel realm, ComponentModel model) {
+        found.remove(realm.getId());
         engines.remove(model.getId());
     }
 
@@ -82,6 +88,7 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
 
     @Override
     public void close() {
+        found.clear();
         engines.close();
     }
 
@@ -100,14 +107,43 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
         return found;
     }
 
-    /** The engine of the realm's enabled cimd component, if the realm has one. */
+    /**
+     * The engine of the realm's enabled cimd component, if the realm has one. Remembered per realm with the
+     * component model it was found from: while Keycloak's realm cache hands out that same model object (it builds
+     * new ones whenever the realm or the component changes), and the engine built for it is still the registered
+     * one, the answer stands; otherwise the realm's components are searched again. The search copies the realm's
+     * whole component map (Keycloak's cached realm does that on every call), too much to pay on every
+     * authorization request.
+     */
     public Optional<Component> componentOf(RealmModel realm) {
-        return realm.getComponentsStream(realm.getId(), ClientStorageProvider.class.getName())
+        Known known = found.get(realm.getId());
+        if (known != null) {
+            ComponentModel current = realm.getComponent(known.component().model().getId());
+            if (current == known.source() && engines.existing(current.getId()) == known.component().engine()) {
+                return Optional.of(known.component());
+            }
+        }
+        Optional<ComponentModel> source = realm.getComponentsStream(realm.getId(), ClientStorageProvider.class.getName())
                 .filter(c -> PROVIDER_ID.equals(c.getProviderId()))
-                .map(ClientStorageProviderModel::new)
-                .filter(ClientStorageProviderModel::isEnabled)
-                .findFirst()
-                .map(c -> new Component(c, engines.engineFor(c)));
+                .filter(c -> new ClientStorageProviderModel(c).isEnabled())
+                .findFirst();
+        if (source.isEmpty()) {
+            found.remove(realm.getId());
+            return Optional.empty();
+        }
+        ClientStorageProviderModel model = new ClientStorageProviderModel(source.get());
+        Component component = new Component(model, engines.engineFor(model));
+        // The realm cache keeps the search's models and those by id in two collections, as distinct objects: the
+        // one compared on the next request is the one by id.
+        ComponentModel byId = realm.getComponent(model.getId());
+        if (byId != null) {
+            found.put(realm.getId(), new Known(byId, component));
+        }
+        return Optional.of(component);
+    }
+
+    /** A realm's component as found, and the model object of the realm cache it was found from. */
+    private record Known(ComponentModel source, Component component) {
     }
 
     /** The factory registered with Keycloak, for the policy executor, discovery and the admin resource. */

@@ -33,6 +33,10 @@ class CimdClientIdConditionTest {
         assertFalse(CimdClientIdCondition.isUrlShaped("urn:example:app"));
         assertFalse(CimdClientIdCondition.isUrlShaped(null));
         assertFalse(CimdClientIdCondition.isUrlShaped("://no-scheme"));
+        assertTrue(CimdClientIdCondition.isUrlShaped("a+b-c.d9://x"));
+        assertFalse(CimdClientIdCondition.isUrlShaped("ht tp://x"), "a scheme has no spaces");
+        assertFalse(CimdClientIdCondition.isUrlShaped("h\u00e9://x"), "a scheme is ASCII (RFC 3986 3.1)");
+        assertFalse(CimdClientIdCondition.isUrlShaped("my app with a :// inside"));
     }
 
     @Test

@@ -62,6 +62,27 @@ class CimdEngineTest {
         }
     }
 
+    /**
+     * Strings cross the bridge intact both ways: non-ASCII (an IDN host) and supplementary characters (an emoji),
+     * into the engine and back in its messages.
+     */
+    @Test
+    void nonAsciiAndSupplementaryCharactersCrossTheBridgeIntact() throws Exception {
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> CimdEngine.create("{\"denied_hosts\": [\"b\u00fccher\ud83d\ude00.example\"]}"));
+        assertTrue(bad.getMessage().contains("\"b\u00fccher\ud83d\ude00.example\""), bad.getMessage());
+        try (CimdEngine engine = CimdEngine.create("{\"denied_hosts\": [\"xn--bcher-kva.example\"]}")) {
+            CimdException e = assertThrows(CimdException.class,
+                    () -> engine.resolve("https://b\u00fccher.example/c.json", null, null));
+            assertEquals("host_not_allowed", e.code(), "the IDN host reached the engine intact: " + e.description());
+            e = assertThrows(CimdException.class,
+                    () -> engine.resolve("https://b\u00fccher.example/\ud83d\ude00.json", null, null));
+            assertEquals("invalid_client_id_url", e.code());
+            assertTrue(e.description().contains("non-ASCII character at offset 24"), "UTF-8 offsets: " + e.description());
+            assertTrue(engine.resolveCached("https://ok.example/\ud83d\ude00.json", "http://localhost/\u00e9").isEmpty());
+        }
+    }
+
     @Test
     void resolveCachedNeverFetches() throws Exception {
         try (CimdEngine engine = CimdEngine.create("{}")) {

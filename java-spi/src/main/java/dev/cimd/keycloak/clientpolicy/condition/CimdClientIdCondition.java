@@ -49,12 +49,23 @@ public final class CimdClientIdCondition
         return ClientPolicyVote.ABSTAIN;
     }
 
+    /** {@code scheme://...}, the scheme in ASCII letters, digits, {@code + - .} (a plain loop: asked per request). */
     public static boolean isUrlShaped(String clientId) {
         if (clientId == null) {
             return false;
         }
         int sep = clientId.indexOf("://");
-        return sep > 0 && clientId.substring(0, sep).chars().allMatch(c -> Character.isLetterOrDigit(c)
-                || c == '+' || c == '-' || c == '.');
+        if (sep <= 0) {
+            return false;
+        }
+        for (int i = 0; i < sep; i++) {
+            char c = clientId.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '+' || c == '-' || c == '.';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 }
