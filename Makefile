@@ -13,7 +13,7 @@ JAR := java-spi/target/cimd-keycloak-0.1.0.jar
 
 .PHONY: demo demo-cli test rust-deps lint rust-test conformance build release bench c-deps c-test header \
 	python-venv python-test python-bench go-deps go-lib go-test go-bench \
-	java-deps java-native java-jar java-unit java-e2e java-test keycloak-builtin-e2e keycloak-bench \
+	java-deps java-native java-jar java-unit java-e2e java-test keycloak-builtin-e2e keycloak-bench keycloak-profile \
 	hardening-test proptest fuzz-smoke fuzz soak-short soak memory-bench plots \
 	asan-lib sanitizer-test c-asan python-asan go-asan
 
@@ -182,6 +182,10 @@ keycloak-builtin-e2e: java-jar
 keycloak-bench: java-jar
 	scripts/keycloak-dist.sh >/dev/null
 	scripts/keycloak-bench.sh
+
+## Where a login page's CPU goes per client kind (async-profiler in the bench server; docs/benchmarks-keycloak.md).
+keycloak-profile: java-jar
+	scripts/keycloak-profile.sh
 
 # -- Hardening (issue 7): property tests, fuzz smoke, fault soak, memory bounds, sanitizers (docs/security.md).
 # `make test` runs fuzz-smoke, soak-short and sanitizer-test (the property tests run there through `cargo test`,
