@@ -11,12 +11,5 @@ mvn="mvn -B -q -Dmaven.repo.local=$PWD/.cache/m2"
 (cd java-spi && $mvn test-compile && $mvn dependency:build-classpath -Dmdep.outputFile=target/classpath.txt)
 cp="$PWD/java-spi/target/test-classes:$PWD/java-spi/target/classes:$(cat java-spi/target/classpath.txt)"
 work=.cache/bench
-rm -rf "$work"
-mkdir -p "$work"
-cat > "$work/hosts" <<HOSTS
-127.0.0.1 localhost app.example.com tools.example.org keys.example.com $(hostname)
-::1 localhost
-10.0.0.5 blocked.example
-HOSTS
-CIMD_HOSTS="$PWD/$work/hosts" scripts/netns python3 tests/keycloak/bench.py \
+scripts/keycloak-netns "$work" python3 tests/keycloak/bench.py \
   --dist "$dist" --jar "$jar" --work "$PWD/$work" --classpath "$cp" "$@"

@@ -10,12 +10,5 @@ jar=java-spi/target/cimd-keycloak-0.1.0.jar
 mode=ours
 for a in "$@"; do [ "$a" = --builtin ] && mode=builtin; done
 work=.cache/e2e-$mode
-rm -rf "$work"
-mkdir -p "$work"
-cat > "$work/hosts" <<HOSTS
-127.0.0.1 localhost app.example.com tools.example.org keys.example.com $(hostname)
-::1 localhost
-10.0.0.5 blocked.example
-HOSTS
-CIMD_HOSTS="$PWD/$work/hosts" scripts/netns python3 tests/keycloak/e2e.py \
+scripts/keycloak-netns "$work" python3 tests/keycloak/e2e.py \
   --dist "$dist" --jar "$jar" --work "$PWD/$work" --results "$PWD/$work/results.json" "$@"

@@ -18,11 +18,5 @@ if [ ! -f "$prof/linux-x64/libasyncProfiler.so" ]; then
   python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], [n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("linux-x64/")])' "$prof/async-profiler.jar" "$prof"
 fi
 work=.cache/profile
-rm -rf "$work"
-mkdir -p "$work"
-cat > "$work/hosts" <<HOSTS
-127.0.0.1 localhost app.example.com tools.example.org keys.example.com $(hostname)
-::1 localhost
-HOSTS
-CIMD_HOSTS="$PWD/$work/hosts" scripts/netns python3 tests/keycloak/profile.py \
+scripts/keycloak-netns "$work" python3 tests/keycloak/profile.py \
   --dist "$dist" --jar "$jar" --work "$PWD/$work" --profiler "$PWD/$prof/linux-x64/libasyncProfiler.so" "$@"

@@ -28,18 +28,22 @@ def agent(pid, lib, options):
     subprocess.run(["java", ATTACH, pid, lib, options], check=True, capture_output=True, text=True)
 
 
-def inclusive(collapsed_file):
-    """Samples per frame, each frame counted once per stack (inclusive), and the total."""
-    per_frame, total = collections.Counter(), 0
+def stacks(collapsed_file):
+    """(stack, samples) per line of an async-profiler collapsed file."""
     with open(collapsed_file) as f:
         for line in f:
             stack, _, n = line.rstrip("\n").rpartition(" ")
-            if not stack:
-                continue
-            n = int(n)
-            total += n
-            for frame in set(stack.split(";")):
-                per_frame[frame] += n
+            if stack:
+                yield stack, int(n)
+
+
+def inclusive(collapsed_file):
+    """Samples per frame, each frame counted once per stack (inclusive), and the total."""
+    per_frame, total = collections.Counter(), 0
+    for stack, n in stacks(collapsed_file):
+        total += n
+        for frame in set(stack.split(";")):
+            per_frame[frame] += n
     return per_frame, total
 
 
@@ -52,7 +56,7 @@ def profile(args):
     runs = []
     try:
         print(f"ours: started in {kc.start():.0f}s", flush=True)
-        targets = {k: v for k, v in B.bench_targets({"ours": kc}).items()}
+        targets = B.bench_targets({"ours": kc})
         B.warm_up(targets, args.warmup)
         pid = B.jvm_pids(kc)[0]
         names = list(targets)
@@ -104,20 +108,15 @@ CATEGORIES = [
 ]
 
 
-def categorized(meta, target, skip_reps):
+def categorized(meta, target):
     """µs of CPU per request by category (CATEGORIES, else "other")."""
     per, requests = collections.Counter(), 0.0
     for run in meta["runs"]:
-        if run["target"] != target or run["rep"] < skip_reps:
+        if run["target"] != target:
             continue
         requests += run["requests"]
-        with open(run["file"]) as f:
-            for line in f:
-                stack, _, n = line.rstrip("\n").rpartition(" ")
-                if not stack:
-                    continue
-                name = next((c for c, keys in CATEGORIES if any(k in stack for k in keys)), "other")
-                per[name] += int(n)
+        for stack, n in stacks(run["file"]):
+            per[next((c for c, keys in CATEGORIES if any(k in stack for k in keys)), "other")] += n
     us = meta["interval_ms"] * 1000 / requests
     return {k: v * us for k, v in per.items()}
 
@@ -138,8 +137,7 @@ def per_request(meta, target):
 
 def report(path, a, b, grep, top, skip_reps=0):
     meta = json.load(open(path))
-    all_runs = meta["runs"]
-    meta = dict(meta, runs=[r for r in all_runs if r["rep"] >= skip_reps])
+    meta = dict(meta, runs=[r for r in meta["runs"] if r["rep"] >= skip_reps])
     fa, ta = per_request(meta, a)
     fb, tb = per_request(meta, b)
     print(f"sampled CPU per request: {a} {ta:.0f} µs, {b} {tb:.0f} µs (ratio {ta / tb:.3f})")
@@ -149,7 +147,7 @@ def report(path, a, b, grep, top, skip_reps=0):
     print(f"\nthe extension's frames (inclusive µs per request, share of {a}'s sampled CPU):")
     for k, v in sorted(((k, v) for k, v in fa.items() if "dev/cimd" in k), key=lambda x: -x[1])[:top]:
         print(f"  {v:8.1f} µs {100 * v / ta:5.2f} %  {k}")
-    ca, cb = categorized(meta, a, skip_reps), categorized(meta, b, skip_reps)
+    ca, cb = categorized(meta, a), categorized(meta, b)
     print(f"\nby category, µs of CPU per request (runs of repetition {skip_reps} and later):")
     print(f"| category | {a} | {b} | difference |")
     print("|---|---|---|---|")
