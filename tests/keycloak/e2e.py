@@ -351,8 +351,15 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
             one = kc.admin("GET", f"{REALM}/cimd/client?client_id={urllib.parse.quote(WEB, safe='')}").json()
             assert one["client_id"] == WEB and one["state"] == "fresh", one
             st = kc.admin("GET", f"{REALM}/cimd/stats").json()
+            # A login page just before: the engine's answer for WEB with WEB_CB is now one kept in the JVM too.
+            _, c = K.pkce_pair()
+            assert K.Browser().get(K.authorize_url(kc, REALM, WEB, WEB_CB, c)).status == 200
+            fetched = host.count(WEB)
             inv = kc.admin("POST", f"{REALM}/cimd/invalidate?client_id={urllib.parse.quote(WEB, safe='')}").json()
             assert inv["invalidated"] is True
+            # The same request after the invalidation is not answered from memory: the document is fetched again.
+            assert K.Browser().get(K.authorize_url(kc, REALM, WEB, WEB_CB, c)).status == 200
+            assert host.count(WEB) == fetched + 1, f"after invalidate: {host.count(WEB) - fetched} fetches, not 1"
             ref = kc.admin("POST", f"{REALM}/cimd/refresh?client_id={urllib.parse.quote(WEB, safe='')}")
             assert ref.status == 200 and ref.json()["source"] == "network", ref.text
             alice = K.Browser().post(f"{kc.base}/realms/{REALM}/protocol/openid-connect/token",
@@ -409,7 +416,16 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
             log = f.read()
         assert "metadata changed: redirect_uris" in log, "no INFO line for the change"
         assert "first sight of client " + WEB in log, "no INFO line for the first sight"
-        return "refresh reports changed=[redirect_uris]; the new URI works at once; INFO lines for first sight and change"
+        # And back: a redirect URI the document no longer lists is refused on the next request, although the
+        # engine accepted it a moment ago (a kept answer must not outlive the version it was about).
+        host.json(WEB, doc(WEB))
+        ref = kc.admin("POST", f"{REALM}/cimd/refresh?client_id={urllib.parse.quote(WEB, safe='')}").json()
+        assert ref["changed"] == ["redirect_uris"], ref
+        r = K.Browser().get(K.authorize_url(kc, REALM, WEB, f"{APP}/oauth/callback2", c))
+        assert r.status >= 400 and not r.location, f"removed redirect URI still accepted: {r.status} {r.location}"
+        assert "redirect_uri_mismatch" in r.text, page_error(r.text)
+        return ("refresh reports changed=[redirect_uris]; the new URI works at once, and is refused at once when the "
+                "next version drops it; INFO lines for first sight and change")
     res.case("changed metadata: new redirect URI honoured, change logged", changed_metadata_logged)
 
     def restart():
