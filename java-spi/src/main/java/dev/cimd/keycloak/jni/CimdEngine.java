@@ -26,12 +26,17 @@ public final class CimdEngine implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Decoded versions kept at most; beyond that the map is cleared (the engine's own cache is the bound). */
     private static final int MAX_DECODED = 10_000;
-    /** Accepting cache-hit answers kept at most (client_id and redirect URI pairs); beyond that they are forgotten. */
-    static final int MAX_FRESH_ANSWERS = 4_096;
+    /**
+     * Accepting cache-hit answers kept at most per engine (client_id and redirect URI pairs; beyond that they are
+     * forgotten and asked again): the system property {@value #KEPT_ANSWERS_PROPERTY}, default 4096, 0 to ask the
+     * engine on every call.
+     */
+    public static final String KEPT_ANSWERS_PROPERTY = "cimd.kept-answers";
+    static final int DEFAULT_KEPT_ANSWERS = 4_096;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Map<String, ClientDocument> decoded = new ConcurrentHashMap<>();
-    private final FreshAnswers fresh = new FreshAnswers(MAX_FRESH_ANSWERS);
+    private final FreshAnswers fresh;
     /**
      * Counts the changes that make kept answers wrong (invalidate, refresh, a new document version), each made
      * in the engine before it is counted and before the answers are forgotten: an answer stored by a call that
@@ -41,8 +46,9 @@ public final class CimdEngine implements AutoCloseable {
     private volatile boolean closed;
     private long handle;
 
-    private CimdEngine(long handle) {
+    private CimdEngine(long handle, int keptAnswers) {
         this.handle = handle;
+        this.fresh = new FreshAnswers(keptAnswers);
     }
 
     /**
@@ -51,7 +57,25 @@ public final class CimdEngine implements AutoCloseable {
      * @throws IllegalArgumentException when the engine refuses the configuration; the message names the key
      */
     public static CimdEngine create(String configJson) {
-        return new CimdEngine(CimdNative.engineNew(configJson));
+        int kept = keptAnswers(System.getProperty(KEPT_ANSWERS_PROPERTY));
+        return new CimdEngine(CimdNative.engineNew(configJson), kept);
+    }
+
+    /** The capacity of the kept answers for a value of {@value #KEPT_ANSWERS_PROPERTY} (null: the default). */
+    static int keptAnswers(String property) {
+        if (property == null || property.isBlank()) {
+            return DEFAULT_KEPT_ANSWERS;
+        }
+        try {
+            int n = Integer.parseInt(property.trim());
+            if (n < 0 || n > 1_000_000) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(KEPT_ANSWERS_PROPERTY + " must be a whole number from 0 to 1000000, not \""
+                    + property + "\"");
+        }
     }
 
     /** The native library's version; loads the library if needed. */

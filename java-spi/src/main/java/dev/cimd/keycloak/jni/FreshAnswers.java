@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.LongAdder;
  * outside (an operator's invalidate or refresh, a new version of the document seen by any call, the engine
  * closed) forgets the client's answers first.
  *
- * <p>Bounded: at most {@code capacity} answers; storing one more clears the map (each client's next request asks
- * the engine and stores its answer again). The hits are counted, so that the engine's counters stay whole.
+ * <p>Bounded: at most {@code capacity} answers (0: none are kept); storing one more clears the map (each client's
+ * next request asks the engine and stores its answer again). The hits are counted, so that the engine's counters
+ * stay whole.
  */
 final class FreshAnswers {
     /** The part of the remaining freshness not used, for rounding (the engine reports whole seconds). */
@@ -54,7 +55,7 @@ final class FreshAnswers {
      */
     void put(String clientId, String redirectUri, Resolution r, long nowEpochMillis, long nowNanos) {
         long remainingNanos = (r.expiresAtEpochSeconds() * 1000 - nowEpochMillis) * 1_000_000L - MARGIN_NANOS;
-        if (remainingNanos <= 0) {
+        if (remainingNanos <= 0 || capacity == 0) {
             return;
         }
         if (answers.size() >= capacity) {

@@ -86,4 +86,27 @@ class FreshAnswersTest {
         }
         assertFalse(f.get(ID, "http://localhost:1099/callback", MONO) == null, "the newest answer is kept");
     }
+
+    @Test
+    void aCapacityOfZeroKeepsNothing() {
+        FreshAnswers f = new FreshAnswers(0);
+        f.put(ID, CB, freshFor(300, false), WALL_MS, MONO);
+        assertEquals(0, f.size());
+        assertNull(f.get(ID, CB, MONO));
+    }
+
+    /** The operator's bound ({@value CimdEngine#KEPT_ANSWERS_PROPERTY}): a number in range, or a precise error. */
+    @Test
+    void theCapacityComesFromASystemPropertyCheckedForRange() {
+        assertEquals(CimdEngine.DEFAULT_KEPT_ANSWERS, CimdEngine.keptAnswers(null));
+        assertEquals(CimdEngine.DEFAULT_KEPT_ANSWERS, CimdEngine.keptAnswers(" "));
+        assertEquals(0, CimdEngine.keptAnswers("0"));
+        assertEquals(100, CimdEngine.keptAnswers(" 100 "));
+        for (String bad : new String[] {"-1", "1000001", "many", "1e3"}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, () -> CimdEngine.keptAnswers(bad));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(CimdEngine.KEPT_ANSWERS_PROPERTY),
+                    e.getMessage());
+        }
+    }
 }

@@ -55,7 +55,10 @@ public final class ResolveCostHarness {
             report("engine_resolve_hit", measure(() -> engine.resolve(clientId, null, null), rounds, perRound));
             report("engine_resolve_hit_with_redirect", measure(() -> engine.resolve(clientId, redirect, null), rounds,
                     perRound));
-            report("engine_resolve_cached_with_redirect", measure(
+            report("native_resolve_cached_with_redirect_raw", measure(
+                    () -> CimdNative.resolveCached(handle, clientId, redirect, generation), rounds, perRound));
+            // What the Keycloak client policy calls: after the first call, the answer kept in the JVM.
+            report("engine_resolve_cached_with_redirect_kept", measure(
                     () -> engine.resolveCached(clientId, redirect).orElseThrow(), rounds, perRound));
             report("native_resolve_full_document_raw", measure(
                     () -> CimdNative.resolve(handle, clientId, null, 0, -1), rounds, perRound / 3));
