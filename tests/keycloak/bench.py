@@ -107,20 +107,39 @@ def interleaved_throughput(targets, seconds, rounds, settle=2):
     return runs, med
 
 
-def abba(targets, a, b, blocks, seconds, settle=1):
-    """A direct comparison of two targets: `blocks` blocks of four short adjacent runs in the order A B B A, so
-    that a load that drifts linearly within a block weighs on both alike. Each block gives one ratio,
-    (A1 + A2) / (B1 + B2), for throughput and for CPU per request (B over A, so above 1 means "A is cheaper"
-    there too); the figures are the medians over blocks."""
-    rps, cpu = [], []
-    for _ in range(blocks):
-        a1, b1, b2, a2 = (timed_run(*targets[t], seconds, settle) for t in (a, b, b, a))
-        rps.append((a1["rps"] + a2["rps"]) / (b1["rps"] + b2["rps"]))
-        cpu.append((b1["cpu_ms_per_request"] + b2["cpu_ms_per_request"])
-                   / (a1["cpu_ms_per_request"] + a2["cpu_ms_per_request"]))
-    return {"a": a, "b": b, "rps_ratio_per_block": rps, "rps_ratio_median": statistics.median(rps),
-            "cpu_ratio_per_block": cpu, "cpu_ratio_median": statistics.median(cpu),
-            "blocks_at_or_above_0_95": sum(1 for x in rps if x >= 0.95)}
+def abba_block(targets, a, b, seconds, settle=1):
+    """One block of a direct comparison of two targets: four short adjacent runs in the order A B B A, so that a
+    load that drifts linearly within the block weighs on both alike. Its ratios: (A1 + A2) / (B1 + B2) for
+    throughput, and for CPU per request B over A (above 1 means "A is cheaper" there too)."""
+    a1, b1, b2, a2 = (timed_run(*targets[t], seconds, settle) for t in (a, b, b, a))
+    return ((a1["rps"] + a2["rps"]) / (b1["rps"] + b2["rps"]),
+            (b1["cpu_ms_per_request"] + b2["cpu_ms_per_request"])
+            / (a1["cpu_ms_per_request"] + a2["cpu_ms_per_request"]))
+
+
+def abba(targets, comparisons, blocks, seconds):
+    """The direct comparisons, `blocks` A B B A blocks each (abba_block), the comparisons' blocks interleaved:
+    block 1 of every comparison, then block 2 of every comparison..., the order of the comparisons rotating from
+    one round of blocks to the next. So no comparison owns the start of the timed part (right after the warm-up,
+    when the JIT and the collector are still settling: the comparison that always came first read low in every run
+    of 3 December) and every comparison sees the whole run. The figures are the medians over blocks."""
+    names = list(comparisons)
+    got = {n: {"rps": [], "cpu": []} for n in names}
+    for i in range(blocks):
+        shift = i % len(names)
+        for n in names[shift:] + names[:shift]:
+            rps, cpu = abba_block(targets, *comparisons[n], seconds)
+            got[n]["rps"].append(rps)
+            got[n]["cpu"].append(cpu)
+    out = {}
+    for n in names:
+        a, b = comparisons[n]
+        rps, cpu = got[n]["rps"], got[n]["cpu"]
+        out[n] = {"a": a, "b": b, "interleaved": True, "rps_ratio_per_block": rps,
+                  "rps_ratio_median": statistics.median(rps), "cpu_ratio_per_block": cpu,
+                  "cpu_ratio_median": statistics.median(cpu),
+                  "blocks_at_or_above_0_95": sum(1 for x in rps if x >= 0.95)}
+    return out
 
 
 def paired_ratios(runs, a, b, key="rps"):
@@ -237,10 +256,9 @@ def main():
             comparisons["plain_db_url_length_over_plain_db"] = ("plain/db_client_url_length", "plain/db_client")
             comparisons["ours_db_url_length_over_plain_db_url_length"] = ("ours/db_client_url_length",
                                                                           "plain/db_client_url_length")
-        results["abba"] = {}
-        for name, (a, b) in comparisons.items():
-            results["abba"][name] = abba(targets, a, b, args.blocks, args.block_seconds)
-            print(f"abba {name}:", json.dumps(results["abba"][name]), flush=True)
+        results["abba"] = abba(targets, comparisons, args.blocks, args.block_seconds)
+        for name, r in results["abba"].items():
+            print(f"abba {name}:", json.dumps(r), flush=True)
         runs, med = interleaved_throughput(targets, args.seconds, args.rounds)
         results["throughput_runs"] = runs
         results["throughput_median_rps"] = med
