@@ -199,7 +199,6 @@ public final class CimdEngine implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        fresh.clear();
         lock.writeLock().lock();
         try {
             if (handle != 0) {
