@@ -107,38 +107,50 @@ def interleaved_throughput(targets, seconds, rounds, settle=2):
     return runs, med
 
 
-def abba_block(targets, a, b, seconds, settle=1):
-    """One block of a direct comparison of two targets: four short adjacent runs in the order A B B A, so that a
-    load that drifts linearly within the block weighs on both alike. Its ratios: (A1 + A2) / (B1 + B2) for
-    throughput, and for CPU per request B over A (above 1 means "A is cheaper" there too)."""
-    a1, b1, b2, a2 = (timed_run(*targets[t], seconds, settle) for t in (a, b, b, a))
-    return ((a1["rps"] + a2["rps"]) / (b1["rps"] + b2["rps"]),
-            (b1["cpu_ms_per_request"] + b2["cpu_ms_per_request"])
-            / (a1["cpu_ms_per_request"] + a2["cpu_ms_per_request"]))
+def abba_block(targets, a, b, seconds, settle=1, flip=False):
+    """One block of a direct comparison of two targets: four short adjacent runs in the order A B B A (or, with
+    `flip`, B A A B), so that a load that drifts linearly within the block weighs on both alike. Its ratios:
+    (A1 + A2) / (B1 + B2) for throughput, and for CPU per request B over A (above 1 means "A is cheaper" there
+    too), with the four runs. In A B B A the middle pair is two runs of B in a row and both runs of A follow a
+    switch of target; B A A B gives A that position, so alternating the two cancels what a switch costs."""
+    order = (b, a, a, b) if flip else (a, b, b, a)
+    runs = [(t, timed_run(*targets[t], seconds, settle)) for t in order]
+    ra = [r for t, r in runs if t == a]
+    rb = [r for t, r in runs if t == b]
+    return ((ra[0]["rps"] + ra[1]["rps"]) / (rb[0]["rps"] + rb[1]["rps"]),
+            (rb[0]["cpu_ms_per_request"] + rb[1]["cpu_ms_per_request"])
+            / (ra[0]["cpu_ms_per_request"] + ra[1]["cpu_ms_per_request"]),
+            [{"target": t, "rps": r["rps"], "cpu_ms_per_request": r["cpu_ms_per_request"]} for t, r in runs])
 
 
 def abba(targets, comparisons, blocks, seconds):
-    """The direct comparisons, `blocks` A B B A blocks each (abba_block), the comparisons' blocks interleaved:
-    block 1 of every comparison, then block 2 of every comparison..., the order of the comparisons rotating from
-    one round of blocks to the next. So no comparison owns the start of the timed part (right after the warm-up,
-    when the JIT and the collector are still settling: the comparison that always came first read low in every run
-    of 3 December) and every comparison sees the whole run. The figures are the medians over blocks."""
+    """The direct comparisons, `blocks` blocks each (abba_block: A B B A in even blocks, B A A B in odd ones), the
+    comparisons' blocks interleaved: block 1 of every comparison, then block 2 of every comparison..., the order of
+    the comparisons rotating from one round of blocks to the next. So no comparison owns the start of the timed
+    part (right after the warm-up, when the JIT and the collector are still settling: the comparison that always
+    came first read low in every run of 3 December) and every comparison sees the whole run. The figures are the
+    medians over blocks, also per block order, so that a cost of switching targets shows as a difference between
+    the two orders instead of a bias."""
     names = list(comparisons)
-    got = {n: {"rps": [], "cpu": []} for n in names}
+    got = {n: {"rps": [], "cpu": [], "runs": []} for n in names}
     for i in range(blocks):
         shift = i % len(names)
         for n in names[shift:] + names[:shift]:
-            rps, cpu = abba_block(targets, *comparisons[n], seconds)
+            rps, cpu, runs = abba_block(targets, *comparisons[n], seconds, flip=i % 2 == 1)
             got[n]["rps"].append(rps)
             got[n]["cpu"].append(cpu)
+            got[n]["runs"].append(runs)
     out = {}
     for n in names:
         a, b = comparisons[n]
         rps, cpu = got[n]["rps"], got[n]["cpu"]
-        out[n] = {"a": a, "b": b, "interleaved": True, "rps_ratio_per_block": rps,
+        out[n] = {"a": a, "b": b, "interleaved": True, "alternating_order": True, "rps_ratio_per_block": rps,
                   "rps_ratio_median": statistics.median(rps), "cpu_ratio_per_block": cpu,
                   "cpu_ratio_median": statistics.median(cpu),
-                  "blocks_at_or_above_0_95": sum(1 for x in rps if x >= 0.95)}
+                  "rps_ratio_median_abba": statistics.median(rps[0::2]),
+                  "rps_ratio_median_baab": statistics.median(rps[1::2]) if len(rps) > 1 else None,
+                  "blocks_at_or_above_0_95": sum(1 for x in rps if x >= 0.95),
+                  "runs_per_block": got[n]["runs"]}
     return out
 
 

@@ -61,7 +61,9 @@ def main(path):
         if k in r.get("jni_ns_per_call", {}):
             print(f"| {label} | {r['jni_ns_per_call'][k]:.0f} |")
 
-    print("\n### Direct comparisons: A B B A blocks\n")
+    alternates = any(r["abba"][k].get("alternating_order") for k, _, _ in comparisons)
+    print("\n### Direct comparisons: " + ("A B B A and B A A B blocks, alternating" if alternates
+                                           else "A B B A blocks") + "\n")
     print("| A / B | target | blocks | throughput ratio: median (range) | blocks ≥ 0.95 "
           "| CPU per request, B / A: median (range) |")
     print("|---|---|---|---|---|---|")
@@ -71,6 +73,23 @@ def main(path):
         print(f"| {label} | {target} | {n} | {fmt(a['rps_ratio_median'])} ({spread(a['rps_ratio_per_block'])}) "
               f"| {a['blocks_at_or_above_0_95']} of {n} "
               f"| {fmt(a['cpu_ratio_median'])} ({spread(a['cpu_ratio_per_block'])}) |")
+
+    alternating = [(k, label) for k, label, _ in comparisons if r["abba"][k].get("alternating_order")]
+    if alternating:
+        print("\nBlocks alternate A B B A and B A A B. By order, and what a run right after a switch of target "
+              "reads against the run after it on the same target (throughput, median over blocks):\n")
+        print("| A / B | median of A B B A blocks | median of B A A B blocks "
+              "| A: after a switch / in a row (B A A B) | B: after a switch / in a row (A B B A) |")
+        print("|---|---|---|---|---|")
+        for k, label in alternating:
+            a = r["abba"][k]
+            blocks = a["runs_per_block"]
+            # In A B B A the second B follows a B; in B A A B the second A follows an A.
+            b_switch = [blk[1]["rps"] / blk[2]["rps"] for blk in blocks[0::2]]
+            a_switch = [blk[1]["rps"] / blk[2]["rps"] for blk in blocks[1::2]]
+            print(f"| {label} | {fmt(a['rps_ratio_median_abba'])} | {fmt(a['rps_ratio_median_baab'])} "
+                  f"| {fmt(statistics.median(a_switch)) if a_switch else '—'} "
+                  f"| {fmt(statistics.median(b_switch)) if b_switch else '—'} |")
 
     runs = r["throughput_runs"]
     rounds = len(runs[present[0][0]])
