@@ -228,8 +228,9 @@ def main():
     ap.add_argument("--classpath", required=True)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=6, help="a multiple of 6: each target in each position alike")
-    ap.add_argument("--blocks", type=int, default=10, help="A B B A blocks per direct comparison")
-    ap.add_argument("--block-seconds", type=int, default=5, help="seconds per run inside a block")
+    ap.add_argument("--blocks", type=int, default=20,
+                    help="blocks per direct comparison (A B B A and B A A B alternating; an even number)")
+    ap.add_argument("--block-seconds", type=int, default=6, help="seconds per run inside a block")
     ap.add_argument("--warmup", type=int, default=30, help="seconds per target and pass of JIT warm-up")
     ap.add_argument("--only-ours", action="store_true", help="skip the built-in feature's server")
     ap.add_argument("--plain", action="store_true",

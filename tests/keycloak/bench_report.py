@@ -2,8 +2,10 @@
 (scripts/keycloak-bench.sh), so that the figures in the document are the run's figures and nothing retyped.
 
     python3 tests/keycloak/bench_report.py .cache/bench/bench.json
+    python3 tests/keycloak/bench_report.py --pool docs/data/keycloak-bench-*.json   # every block of several runs
 """
 import json
+import random
 import statistics
 import sys
 
@@ -50,6 +52,14 @@ def spread(xs):
     return f"{fmt(min(xs))}–{fmt(max(xs))}"
 
 
+def median_interval(xs, resamples=20000, seed=1):
+    """A 95 % bootstrap interval of the median of `xs` (percentile method; fixed seed, so that the report of one
+    bench.json always prints the same figures)."""
+    rng = random.Random(seed)
+    meds = sorted(statistics.median(rng.choices(xs, k=len(xs))) for _ in range(resamples))
+    return meds[int(0.025 * resamples)], meds[int(0.975 * resamples) - 1]
+
+
 def main(path):
     r = json.load(open(path))
     present = [(k, label) for k, label in TARGETS if k in r.get("throughput_median_rps", {})]
@@ -64,14 +74,15 @@ def main(path):
     alternates = any(r["abba"][k].get("alternating_order") for k, _, _ in comparisons)
     print("\n### Direct comparisons: " + ("A B B A and B A A B blocks, alternating" if alternates
                                            else "A B B A blocks") + "\n")
-    print("| A / B | target | blocks | throughput ratio: median (range) | blocks ≥ 0.95 "
-          "| CPU per request, B / A: median (range) |")
-    print("|---|---|---|---|---|---|")
+    print("| A / B | target | blocks | throughput ratio: median (range) | 95 % interval of the median "
+          "| blocks ≥ 0.95 | CPU per request, B / A: median (range) |")
+    print("|---|---|---|---|---|---|---|")
     for k, label, target in comparisons:
         a = r["abba"][k]
         n = len(a["rps_ratio_per_block"])
+        lo, hi = median_interval(a["rps_ratio_per_block"])
         print(f"| {label} | {target} | {n} | {fmt(a['rps_ratio_median'])} ({spread(a['rps_ratio_per_block'])}) "
-              f"| {a['blocks_at_or_above_0_95']} of {n} "
+              f"| {fmt(lo)}–{fmt(hi)} | {a['blocks_at_or_above_0_95']} of {n} "
               f"| {fmt(a['cpu_ratio_median'])} ({spread(a['cpu_ratio_per_block'])}) |")
 
     alternating = [(k, label) for k, label, _ in comparisons if r["abba"][k].get("alternating_order")]
@@ -137,5 +148,23 @@ def main(path):
               f"{fmt(statistics.median(all_ratios))}, {len(all_ratios)} blocks.)")
 
 
+def pooled(paths):
+    """Every block of every run in `paths`, per direct comparison: what several runs say together."""
+    runs = [json.load(open(p)) for p in paths]
+    print("| A / B | target | runs | blocks | median of all blocks | 95 % interval of the median | blocks ≥ 0.95 |")
+    print("|---|---|---|---|---|---|---|")
+    for k, label, target in COMPARISONS:
+        xs = [x for r in runs for x in r.get("abba", {}).get(k, {}).get("rps_ratio_per_block", [])]
+        if not xs:
+            continue
+        n_runs = sum(1 for r in runs if k in r.get("abba", {}))
+        lo, hi = median_interval(xs)
+        print(f"| {label} | {target} | {n_runs} | {len(xs)} | {fmt(statistics.median(xs))} | {fmt(lo)}–{fmt(hi)} "
+              f"| {sum(1 for x in xs if x >= 0.95)} of {len(xs)} |")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else ".cache/bench/bench.json")
+    if len(sys.argv) > 2 and sys.argv[1] == "--pool":
+        pooled(sys.argv[2:])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else ".cache/bench/bench.json")
