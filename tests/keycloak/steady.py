@@ -1,0 +1,73 @@
+"""Does the URL client's extra CPU per login page fade when it is served for a while, or is it a steady cost?
+(docs/benchmarks-keycloak.md, "Steady state"). The bench server "ours" (tests/keycloak/bench.py), warmed up like the
+bench, then 12 phases alternating the URL client and `db-client` (A B A B A B, then B A B A B A), each phase five
+consecutive 8 s wrk runs with the server's CPU time per request of each run; the medians per slice of a phase show
+whether the first runs after a switch of client cost more than the later ones.
+
+    scripts/keycloak-netns .cache/steady python3 tests/keycloak/steady.py --dist "$(scripts/keycloak-dist.sh)" \
+        --jar "$PWD/java-spi/target/cimd-keycloak-0.1.0.jar" --work "$PWD/.cache/steady"
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench as B  # noqa: E402
+import e2e as E  # noqa: E402
+from dochost import DocHost  # noqa: E402
+
+URL, DB = "ours/url_client", "ours/db_client"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dist", required=True)
+    ap.add_argument("--jar", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--slices", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=8)
+    args = ap.parse_args()
+    host = DocHost(args.work, E.HOSTS).start()
+    for cid in (E.WEB, B.BENCH):
+        host.json(cid, E.doc(cid))
+    kc = B.server(args, host, "kc-ours", "ours", 8080)
+    rows = []
+    try:
+        print(f"ours: started in {kc.start():.0f}s", flush=True)
+        targets = B.bench_targets({"ours": kc})
+        B.warm_up(targets, 30)
+        for phase, name in enumerate([URL, DB] * 3 + [DB, URL] * 3):
+            for s in range(args.slices):
+                cpu = B.server_cpu_seconds(kc)
+                run = B.wrk(targets[name][1], args.seconds)
+                cpu = B.server_cpu_seconds(kc) - cpu
+                row = {"phase": phase, "target": name, "slice": s, "rps": run["rps"],
+                       "cpu_us_per_request": cpu * 1e6 / max(1.0, run["rps"] * args.seconds)}
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    finally:
+        kc.stop()
+        host.stop()
+    path = os.path.join(args.work, "steady.json")
+    with open(path, "w") as f:
+        json.dump(rows, f, indent=1)
+    report(rows, args.slices)
+
+
+def report(rows, slices):
+    print("| slice of a phase | URL client: CPU µs per request, median | `db-client` | db / URL |")
+    print("|---|---|---|---|")
+    for s in list(range(slices)) + ["all"]:
+        med = {t: statistics.median(r["cpu_us_per_request"] for r in rows
+                                    if r["target"] == t and (s == "all" or r["slice"] == s)) for t in (URL, DB)}
+        print(f"| {s} | {med[URL]:.0f} | {med[DB]:.0f} | {med[DB] / med[URL]:.2f} |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--report":
+        data = json.load(open(sys.argv[2]))
+        report(data, 1 + max(r["slice"] for r in data))
+    else:
+        main()
