@@ -11,6 +11,7 @@ inside scripts/netns: every request goes to loopback).
     python3 tests/keycloak/bench.py --dist DIR --jar JAR --work DIR --classpath CP [--seconds N]
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -192,6 +193,26 @@ def stampede(kc, realm, host, client_id, n=200):
         t.join()
     return {"requests": n, "login_pages": statuses.count(200), "errors": n - statuses.count(200),
             "fetches": host.count(client_id)}
+
+
+@contextlib.contextmanager
+def ours_alone(args, warmup):
+    """The bench server "ours" alone, with the document host serving the bench documents: started, its targets
+    warmed up like the bench's, (server, targets) handed to the block and both stopped after it. For the
+    single-server investigations (tests/keycloak/profile.py, tests/keycloak/steady.py)."""
+    os.makedirs(args.work, exist_ok=True)
+    host = DocHost(args.work, E.HOSTS).start()
+    for cid in (E.WEB, BENCH):
+        host.json(cid, E.doc(cid))
+    kc = server(args, host, "kc-ours", "ours", 8080)
+    try:
+        print(f"ours: started in {kc.start():.0f}s", flush=True)
+        targets = bench_targets({"ours": kc})
+        warm_up(targets, warmup)
+        yield kc, targets
+    finally:
+        kc.stop()
+        host.stop()
 
 
 def server(args, host, name, kind, port):

@@ -18,8 +18,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench as B  # noqa: E402
-import e2e as E  # noqa: E402
-from dochost import DocHost  # noqa: E402
 
 ATTACH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Attach.java")
 
@@ -48,16 +46,8 @@ def inclusive(collapsed_file):
 
 
 def profile(args):
-    os.makedirs(args.work, exist_ok=True)
-    host = DocHost(args.work, E.HOSTS).start()
-    for cid in (E.WEB, B.BENCH):
-        host.json(cid, E.doc(cid))
-    kc = B.server(args, host, "kc-ours", "ours", 8080)
     runs = []
-    try:
-        print(f"ours: started in {kc.start():.0f}s", flush=True)
-        targets = B.bench_targets({"ours": kc})
-        B.warm_up(targets, args.warmup)
+    with B.ours_alone(args, args.warmup) as (kc, targets):
         pid = B.jvm_pids(kc)[0]
         names = list(targets)
         # The first runs with the agent loaded are much slower (the JIT recompiles what the agent's attachment
@@ -81,9 +71,6 @@ def profile(args):
                 runs.append({"target": t, "rep": rep, "file": out, "requests": requests, "rps": run["rps"],
                              "non_2xx": run["non_2xx"], "cpu_ms_per_request": cpu * 1000 / requests})
                 print(f"{t}: {run['rps']:.0f} req/s, {cpu * 1000 / requests:.3f} ms CPU per request", flush=True)
-    finally:
-        kc.stop()
-        host.stop()
     result = {"interval_ms": args.interval_ms, "seconds": args.seconds, "runs": runs}
     path = os.path.join(args.work, "profile.json")
     with open(path, "w") as f:

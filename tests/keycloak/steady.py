@@ -15,8 +15,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench as B  # noqa: E402
-import e2e as E  # noqa: E402
-from dochost import DocHost  # noqa: E402
 
 URL, DB = "ours/url_client", "ours/db_client"
 
@@ -28,16 +26,10 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--slices", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--warmup", type=int, default=30, help="seconds of each of the two warm-up passes")
     args = ap.parse_args()
-    host = DocHost(args.work, E.HOSTS).start()
-    for cid in (E.WEB, B.BENCH):
-        host.json(cid, E.doc(cid))
-    kc = B.server(args, host, "kc-ours", "ours", 8080)
     rows = []
-    try:
-        print(f"ours: started in {kc.start():.0f}s", flush=True)
-        targets = B.bench_targets({"ours": kc})
-        B.warm_up(targets, 30)
+    with B.ours_alone(args, args.warmup) as (kc, targets):
         for phase, name in enumerate([URL, DB] * 3 + [DB, URL] * 3):
             for s in range(args.slices):
                 cpu = B.server_cpu_seconds(kc)
@@ -47,9 +39,6 @@ def main():
                        "cpu_us_per_request": cpu * 1e6 / max(1.0, run["rps"] * args.seconds)}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    finally:
-        kc.stop()
-        host.stop()
     path = os.path.join(args.work, "steady.json")
     with open(path, "w") as f:
         json.dump(rows, f, indent=1)
