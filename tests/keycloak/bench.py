@@ -57,6 +57,33 @@ def server_cpu_seconds(kc):
     return total
 
 
+def thread_cpu_seconds(kc):
+    """CPU time (user + system) of every live thread of the server's JVM by thread id: (group, seconds), the group
+    being the thread's name without its digits ("GC Thread#", "C2 CompilerThread", "executor-thread-")."""
+    tick = os.sysconf("SC_CLK_TCK")
+    threads = {}
+    for pid in jvm_pids(kc):
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+            except OSError:
+                continue  # the thread ended meanwhile
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            fields = stat.rsplit(")", 1)[1].split()
+            threads[tid] = ("".join(c for c in name if not c.isdigit()).strip(),
+                            (int(fields[11]) + int(fields[12])) / tick)
+    return threads
+
+
+def thread_cpu_delta(before, after):
+    """Seconds of CPU by thread group between two thread_cpu_seconds readings (threads that ended in between are
+    missing: the process total minus the sum of these is their share)."""
+    groups = {}
+    for tid, (group, seconds) in after.items():
+        groups[group] = groups.get(group, 0.0) + seconds - (before[tid][1] if tid in before else 0.0)
+    return groups
+
+
 def bench_targets(servers):
     """The authorization requests timed on every server: (server, url) by "server/client"."""
     _, challenge = K.pkce_pair()
@@ -70,16 +97,35 @@ def bench_targets(servers):
     return targets
 
 
-def warm_up(targets, seconds):
-    """The URL clients are fetched (and, built-in, persisted) first; then JIT warm-up: a Keycloak login page
-    reaches its steady cost only after some ten thousand requests (CPU per request still fell by half over the
-    rounds after a 5 s warm-up), so every target gets two passes."""
+def jit_seconds(threads):
+    """CPU seconds of the JIT compiler threads in a thread_cpu_seconds reading."""
+    return sum(t for group, t in threads.values() if "CompilerThre" in group)
+
+
+def warm_up(targets, seconds, jit_limit=2.0, max_seconds=1800):
+    """The URL clients are fetched (and, built-in, persisted) first; then JIT warm-up. Two passes over every target
+    of `seconds` each, then further passes until, on every server, the JIT compiler threads spent at most
+    `jit_limit` µs of CPU per request served in the last pass (or `max_seconds` of passes have run). A fixed warm-up
+    was not enough: on 4 December, after two 30 s passes, the compiler threads still took 60–90 µs per login page
+    (6 % of the server's CPU) and CPU per request kept falling by a third over the next six minutes, which weighed on
+    whichever target ran first. Returns what the warm-up did: passes, seconds, and the last pass's JIT µs per
+    request by server."""
     for _, u in targets.values():
         r = K.Browser().get(u)
         assert r.status == 200, f"{u}: {r.status}"
-    for _ in range(2):
-        for _, u in targets.values():
-            wrk(u, seconds)
+    servers = {name.split("/")[0]: kc for name, (kc, _) in targets.items()}
+    passes, spent, jit = 0, 0.0, {}
+    while True:
+        before = {s: jit_seconds(thread_cpu_seconds(kc)) for s, kc in servers.items()}
+        served = dict.fromkeys(servers, 0.0)
+        for name, (_, u) in targets.items():
+            served[name.split("/")[0]] += wrk(u, seconds)["rps"] * seconds
+        passes, spent = passes + 1, spent + seconds * len(targets)
+        jit = {s: round((jit_seconds(thread_cpu_seconds(kc)) - before[s]) * 1e6 / max(1.0, served[s]), 1)
+               for s, kc in servers.items()}
+        print(f"warm-up pass {passes}: JIT µs per request {json.dumps(jit)}", flush=True)
+        if passes >= 2 and (max(jit.values()) <= jit_limit or spent >= max_seconds):
+            return {"passes": passes, "seconds": spent, "jit_us_per_request_last_pass": jit}
 
 
 def timed_run(kc, url, seconds, settle):
@@ -253,6 +299,9 @@ def main():
                     help="blocks per direct comparison (A B B A and B A A B alternating; an even number)")
     ap.add_argument("--block-seconds", type=int, default=6, help="seconds per run inside a block")
     ap.add_argument("--warmup", type=int, default=30, help="seconds per target and pass of JIT warm-up")
+    ap.add_argument("--warmup-jit", type=float, default=2.0,
+                    help="warm up until the JIT compiler threads take at most this many µs of CPU per request")
+    ap.add_argument("--warmup-max", type=int, default=1800, help="seconds of warm-up passes at most")
     ap.add_argument("--only-ours", action="store_true", help="skip the built-in feature's server")
     ap.add_argument("--plain", action="store_true",
                     help="add a Keycloak without any CIMD support: what a URL-length client_id costs Keycloak itself")
@@ -280,7 +329,7 @@ def main():
         fetches_before = host.count(BENCH)
         agents_before = len(host.agents.get(BENCH_KEY, []))
         targets = bench_targets(servers)
-        warm_up(targets, args.warmup)
+        results["warm_up"] = warm_up(targets, args.warmup, args.warmup_jit, args.warmup_max)
         comparisons = {"ours_url_over_ours_db": ("ours/url_client", "ours/db_client"),
                        "ours_url_over_ours_db_url_length": ("ours/url_client", "ours/db_client_url_length")}
         if not args.only_ours:

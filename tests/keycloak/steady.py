@@ -32,11 +32,15 @@ def main():
     with B.ours_alone(args, args.warmup) as (kc, targets):
         for phase, name in enumerate([URL, DB] * 3 + [DB, URL] * 3):
             for s in range(args.slices):
-                cpu = B.server_cpu_seconds(kc)
+                cpu, threads = B.server_cpu_seconds(kc), B.thread_cpu_seconds(kc)
                 run = B.wrk(targets[name][1], args.seconds)
-                cpu = B.server_cpu_seconds(kc) - cpu
+                cpu, threads = B.server_cpu_seconds(kc) - cpu, B.thread_cpu_delta(threads, B.thread_cpu_seconds(kc))
+                requests = max(1.0, run["rps"] * args.seconds)
+                threads["(ended threads)"] = cpu - sum(threads.values())
                 row = {"phase": phase, "target": name, "slice": s, "rps": run["rps"],
-                       "cpu_us_per_request": cpu * 1e6 / max(1.0, run["rps"] * args.seconds)}
+                       "cpu_us_per_request": cpu * 1e6 / requests,
+                       "threads_us_per_request": {g: round(t * 1e6 / requests, 1) for g, t in threads.items()
+                                                  if abs(t) * 1e6 / requests >= 0.5}}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     path = os.path.join(args.work, "steady.json")
@@ -52,6 +56,16 @@ def report(rows, slices):
         med = {t: statistics.median(r["cpu_us_per_request"] for r in rows
                                     if r["target"] == t and (s == "all" or r["slice"] == s)) for t in (URL, DB)}
         print(f"| {s} | {med[URL]:.0f} | {med[DB]:.0f} | {med[DB] / med[URL]:.2f} |")
+    if all("threads_us_per_request" in r for r in rows):
+        groups = sorted({g for r in rows for g in r["threads_us_per_request"]})
+        print()
+        print("| thread group | URL client: CPU µs per request, median | `db-client` | URL − db |")
+        print("|---|---|---|---|")
+        for g in groups:
+            med = {t: statistics.median(r["threads_us_per_request"].get(g, 0.0) for r in rows if r["target"] == t)
+                   for t in (URL, DB)}
+            if max(med.values()) >= 1.0:
+                print(f"| {g} | {med[URL]:.0f} | {med[DB]:.0f} | {med[URL] - med[DB]:+.0f} |")
 
 
 if __name__ == "__main__":
