@@ -71,6 +71,11 @@ def main(path):
         if k in r.get("jni_ns_per_call", {}):
             print(f"| {label} | {r['jni_ns_per_call'][k]:.0f} |")
 
+    if "warm_up" in r:
+        w = r["warm_up"]
+        print(f"\nWarm-up: {w['passes']} passes, {w['seconds']:.0f} s of requests; JIT compiler threads in the last "
+              "pass, µs of CPU per request: " + ", ".join(f"{s} {v}" for s, v in w["jit_us_per_request_last_pass"].items()))
+
     alternates = any(r["abba"][k].get("alternating_order") for k, _, _ in comparisons)
     print("\n### Direct comparisons: " + ("A B B A and B A A B blocks, alternating" if alternates
                                            else "A B B A blocks") + "\n")
