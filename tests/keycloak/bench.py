@@ -217,8 +217,11 @@ def live_heap(kc):
     for m in re.finditer(r"^\s*\d+:\s+(\d+)\s+(\d+)\s+(dev\.cimd\.\S+)", out, re.M):
         ours[m.group(3)] = {"instances": int(m.group(1)), "bytes": int(m.group(2))}
     total = re.search(r"^Total\s+(\d+)\s+(\d+)", out, re.M)
+    # the histogram is sorted by bytes: its first classes tell sessions kept for the login lifespan from a leak
+    top = [{"class": m.group(3), "instances": int(m.group(1)), "mib": round(int(m.group(2)) / 2**20, 1)}
+           for m in re.finditer(r"^\s*\d+:\s+(\d+)\s+(\d+)\s+(\S+)", out, re.M)][:20]
     return {"live_objects": int(total.group(1)), "live_mib": round(int(total.group(2)) / 2**20, 1),
-            "dev_cimd_classes": ours}
+            "dev_cimd_classes": ours, "top_classes": top}
 
 
 def stampede(kc, realm, host, client_id, n=200):

@@ -146,6 +146,9 @@ def main(path):
                                                      "CimdClientStorageProvider")}
             print(f"\nLive heap of {name} after the timed runs (full collection): {h['live_mib']} MiB"
                   + (f"; per-request extension objects still reachable: {per_request}" if per_request else ""))
+            if h.get("top_classes"):
+                print("Largest classes: " + ", ".join(f"`{c['class']}` {c['mib']} MiB ({c['instances']})"
+                                                      for c in h["top_classes"][:8]))
 
     all_ratios = [x for k, _, _ in comparisons[:2] for x in r["abba"][k]["rps_ratio_per_block"]]
     if all_ratios:
