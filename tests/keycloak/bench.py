@@ -48,30 +48,29 @@ def jvm_pids(kc):
     return subprocess.run(["pgrep", "-g", str(kc.proc.pid), "java"], capture_output=True, text=True).stdout.split()
 
 
+def proc_cpu(stat_path):
+    """(name, CPU seconds: user + system) of a process or thread from its /proc stat file."""
+    stat = open(stat_path).read()
+    fields = stat.rsplit(")", 1)[1].split()
+    return stat[stat.index("(") + 1:stat.rindex(")")], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def server_cpu_seconds(kc):
     """CPU time (user + system) used so far by the server's JVM, from /proc."""
-    total = 0.0
-    for pid in jvm_pids(kc):
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return sum(proc_cpu(f"/proc/{pid}/stat")[1] for pid in jvm_pids(kc))
 
 
 def thread_cpu_seconds(kc):
     """CPU time (user + system) of every live thread of the server's JVM by thread id: (group, seconds), the group
     being the thread's name without its digits ("GC Thread#", "C2 CompilerThread", "executor-thread-")."""
-    tick = os.sysconf("SC_CLK_TCK")
     threads = {}
     for pid in jvm_pids(kc):
         for tid in os.listdir(f"/proc/{pid}/task"):
             try:
-                stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+                name, seconds = proc_cpu(f"/proc/{pid}/task/{tid}/stat")
             except OSError:
                 continue  # the thread ended meanwhile
-            name = stat[stat.index("(") + 1:stat.rindex(")")]
-            fields = stat.rsplit(")", 1)[1].split()
-            threads[tid] = ("".join(c for c in name if not c.isdigit()).strip(),
-                            (int(fields[11]) + int(fields[12])) / tick)
+            threads[tid] = ("".join(c for c in name if not c.isdigit()).strip(), seconds)
     return threads
 
 
@@ -213,13 +212,12 @@ def live_heap(kc):
     engine registry, the engines and their shared documents may stay."""
     out = subprocess.run(["jcmd", jvm_pids(kc)[0], "GC.class_histogram"], capture_output=True, text=True,
                          check=True).stdout
-    ours = {}
-    for m in re.finditer(r"^\s*\d+:\s+(\d+)\s+(\d+)\s+(dev\.cimd\.\S+)", out, re.M):
-        ours[m.group(3)] = {"instances": int(m.group(1)), "bytes": int(m.group(2))}
+    rows = [(m.group(3), int(m.group(1)), int(m.group(2)))
+            for m in re.finditer(r"^\s*\d+:\s+(\d+)\s+(\d+)\s+(\S+)", out, re.M)]
+    ours = {c: {"instances": n, "bytes": b} for c, n, b in rows if c.startswith("dev.cimd.")}
     total = re.search(r"^Total\s+(\d+)\s+(\d+)", out, re.M)
     # the histogram is sorted by bytes: its first classes tell sessions kept for the login lifespan from a leak
-    top = [{"class": m.group(3), "instances": int(m.group(1)), "mib": round(int(m.group(2)) / 2**20, 1)}
-           for m in re.finditer(r"^\s*\d+:\s+(\d+)\s+(\d+)\s+(\S+)", out, re.M)][:20]
+    top = [{"class": c, "instances": n, "mib": round(b / 2**20, 1)} for c, n, b in rows[:20]]
     return {"live_objects": int(total.group(1)), "live_mib": round(int(total.group(2)) / 2**20, 1),
             "dev_cimd_classes": ours, "top_classes": top}
 
