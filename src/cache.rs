@@ -25,6 +25,8 @@ pub struct Entry {
     pub expires_at: SystemTime,
     /// Validators for conditional revalidation.
     pub validators: Validators,
+    /// False when its headers forbid serving it stale (`no-store`, `no-cache`, `must-revalidate`, ...).
+    pub serve_stale: bool,
     /// When the document was last confirmed by the host (fetch or 304).
     pub confirmed_at: SystemTime,
 }
@@ -188,6 +190,7 @@ mod tests {
             fresh_until: Instant::now(),
             expires_at: SystemTime::now(),
             validators: Validators::default(),
+            serve_stale: true,
             confirmed_at: SystemTime::now(),
         }
     }

@@ -1,21 +1,27 @@
-//! Client ID Metadata Document validation (decisions.md §3, §6, §11.1, §11.6).
+//! Client ID Metadata Document validation (docs/contract.md §3, §6, §11).
 //!
 //! [`validate`] takes the body that the fetcher has already read (status, content type and size are checked
 //! before it) and turns it into a [`ClientMetadata`] that a host can trust, or an [`Error`] whose code says
 //! which rule failed. It is a pure function: it never touches the network, so `cimd lint` and `cimd resolve`
-//! apply exactly the same rules.
+//! apply exactly the same rules. [`validate_all`] runs the same stages but keeps going after a broken rule, so
+//! that `cimd lint` can report every finding of a document at once; its first finding is always the error
+//! [`validate`] returns, because both walk one code path and differ only in what a [`Findings`] does with a
+//! broken rule.
 //!
-//! The checks run in the order of decisions.md §11.1, because that order decides the error a caller sees when
-//! several rules fail:
+//! The checks run in the order of docs/contract.md §11.1, because that order decides the error a caller sees
+//! when several rules fail:
 //!
 //! 1. JSON intake (`invalid_json`): strict parsing, duplicate members, depth and size limits.
 //! 2. Structure (`invalid_metadata`): an object, a string `client_id`, the JSON types of every known member,
 //!    and the shape of every URI the engine could act on (`redirect_uris`, `post_logout_redirect_uris`,
 //!    `jwks_uri`, `jwks`).
 //! 3. `client_id` byte equality with the requested URL (`client_id_mismatch`, DOC-02).
-//! 4. Forbidden members (`forbidden_metadata`, DOC-03/04/05): shared secrets and private keys.
+//! 4. Forbidden members (`forbidden_metadata`, DOC-03/04/05, AUTH-10): shared secrets, in the singular method
+//!    and anywhere in the plural list, and private keys.
 //! 5. Grant and response type filtering (unsupported values are dropped with a warning).
-//! 6. Authentication method negotiation (`unsupported_auth_method`, POL-01).
+//! 6. Authentication methods (draft -03 §6): the singular method must be one of the plural list
+//!    (`invalid_metadata`, AUTH-14), then negotiation against the host (`unsupported_auth_method`, AUTH-13,
+//!    AUTH-15, POL-01).
 //! 7. `private_key_jwt` needs keys (`invalid_metadata`).
 //! 8. `redirect_uris` are required when the effective grant types include `authorization_code`
 //!    (`invalid_metadata`, RED-01, RED-04).
@@ -27,9 +33,12 @@
 //! Decisions this module takes where the brief and the specs leave room:
 //! - A display field of the wrong JSON type (or `null`) is dropped with its warning, like an unsafe value;
 //!   every other known member of the wrong JSON type, `null` included, is `invalid_metadata` naming it.
-//! - `client_id`, `scope`, `contacts`, `software_id`, `software_version` and `software_statement` are kept
-//!   verbatim, so control and bidi characters in them are `invalid_metadata` rather than silently edited.
-//!   `scope` must use RFC 6749 §3.3 characters (spaces between tokens are not counted).
+//! - `client_id`, `scope`, `contacts`, `software_id`, `software_version` and `software_statement` must be free of
+//!   control and bidi characters (`invalid_metadata`), rather than silently edited. `scope` must use RFC 6749
+//!   §3.3 characters (spaces between tokens are not counted).
+//! - A `software_statement` is never used (AUTH-11): it is checked to be a plain string, then left out of the
+//!   result with the `software_statement_ignored` warning, so that no host can mistake its unverified claims for
+//!   the registration.
 //! - URIs (redirect, post-logout, `jwks_uri`, display) are at most 2048 bytes of printable ASCII with none of the
 //!   characters RFC 3986 excludes; `http`/`https` must be written in lower case; hosts are letters, digits,
 //!   `-`, `.`, `_` or a bracketed IPv6 literal (no percent-encoding); an explicit port is 1 to 65535.
@@ -64,6 +73,24 @@ pub const WARN_LOCALHOST_REDIRECTS_ONLY: &str = "localhost_redirects_only";
 pub const WARN_DISPLAY_URI_DROPPED: &str = "display_uri_dropped";
 /// Warning: `client_name` was changed (control or bidi characters removed, trimmed, shortened) or dropped.
 pub const WARN_CLIENT_NAME_SANITIZED: &str = "client_name_sanitized";
+/// Warning: the document has a `software_statement`, which the engine never uses (draft -03 §4.1, AUTH-11).
+pub const WARN_SOFTWARE_STATEMENT_IGNORED: &str = "software_statement_ignored";
+/// Warning: a redirect URI uses a one-word private-use scheme (`mcpjam://...`) rather than the reverse-domain
+/// form RFC 8252 §7.1 recommends (`com.example.app:/cb`), so another app on the device may claim it too.
+pub const WARN_REDIRECT_SCHEME_NOT_REVERSE_DOMAIN: &str = "redirect_scheme_not_reverse_domain";
+
+/// Every warning a document can raise, in the order the checks raise them.
+pub const WARNINGS: [&str; 9] = [
+    WARN_CLIENT_NAME_SANITIZED,
+    WARN_DISPLAY_URI_DROPPED,
+    WARN_REDIRECT_SCHEME_NOT_REVERSE_DOMAIN,
+    WARN_SOFTWARE_STATEMENT_IGNORED,
+    WARN_GRANT_TYPE_FILTERED,
+    WARN_RESPONSE_TYPE_FILTERED,
+    WARN_RESPONSE_TYPE_WITHOUT_GRANT,
+    WARN_GRANT_TYPE_WITHOUT_RESPONSE_TYPE,
+    WARN_LOCALHOST_REDIRECTS_ONLY,
+];
 
 /// Shared-secret token endpoint authentication methods: a CIMD client has no secret (CIMD §4.1, DOC-03).
 const SHARED_SECRET_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "client_secret_jwt"];
@@ -141,10 +168,6 @@ pub struct ClientMetadata {
     /// Where the client may be sent after logout; same shape rules as `redirect_uris`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub post_logout_redirect_uris: Option<Vec<String>>,
-    /// The software statement, kept as an opaque string and NOT verified (DOC-06): a host that wants to trust
-    /// it must verify it under its own policy.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub software_statement: Option<String>,
 }
 
 /// A document that passed every rule, with the warnings a host should log or show.
@@ -189,11 +212,126 @@ impl<'a> DocumentPolicy<'a> {
     }
 }
 
+/// Where the validation stages send a broken rule: `cimd resolve` and every host stop at the first one, `cimd
+/// lint` collects every one. Both walk the same stages in the same order, so the first finding of a collecting
+/// run is exactly the error of a stopping run (docs/contract.md §11.10).
+#[derive(Debug, Default)]
+pub struct Findings {
+    collect: bool,
+    found: Vec<Error>,
+}
+
+impl Findings {
+    /// Stop at the first broken rule (resolution).
+    pub fn first_only() -> Findings {
+        Findings::default()
+    }
+
+    /// Record every broken rule and go on where the document still allows it (lint).
+    pub fn every() -> Findings {
+        Findings {
+            collect: true,
+            found: Vec::new(),
+        }
+    }
+
+    /// Records a broken rule. When stopping at the first, the rule comes back as the error that ends the
+    /// validation; when collecting, validation goes on.
+    pub fn report(&mut self, e: Error) -> Result<(), Error> {
+        if self.collect {
+            self.found.push(e);
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
+
+    /// The value of a check, or `None` once its error is reported.
+    fn keep<T>(&mut self, result: Result<T, Error>) -> Result<Option<T>, Error> {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(e) => self.report(e).map(|()| None),
+        }
+    }
+
+    /// True when a collecting run has recorded something.
+    pub fn any(&self) -> bool {
+        !self.found.is_empty()
+    }
+
+    /// What was recorded, in the order of docs/contract.md §11.1.
+    pub fn into_errors(self) -> Vec<Error> {
+        self.found
+    }
+}
+
+/// A known member after the structure stage: absent, present with a usable value, or broken (its error was
+/// reported). Later stages skip the rules that depend on a broken member, so that one mistake in a document is
+/// reported once, not again as a consequence ("redirect_uris missing" after "redirect_uris[0] is not a URI").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Member<T> {
+    Absent,
+    Present(T),
+    Broken,
+}
+
+impl<T> Member<T> {
+    fn from_checked(checked: Option<Option<T>>) -> Member<T> {
+        match checked {
+            None => Member::Broken,
+            Some(None) => Member::Absent,
+            Some(Some(v)) => Member::Present(v),
+        }
+    }
+
+    fn value(&self) -> Option<&T> {
+        match self {
+            Member::Present(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn is_absent(&self) -> bool {
+        matches!(self, Member::Absent)
+    }
+
+    fn is_broken(&self) -> bool {
+        matches!(self, Member::Broken)
+    }
+}
+
 /// Validates a fetched body for the requested `client_id` (the raw URL string, which is also the fetched URL:
 /// redirects are never followed).
 ///
-/// Returns the effective registration and its warnings, or the first failing rule in decisions.md §11.1 order.
+/// Returns the effective registration and its warnings, or the first failing rule in docs/contract.md §11.1
+/// order.
 pub fn validate(body: &[u8], client_id: &str, policy: &DocumentPolicy) -> Result<ValidatedDocument, Error> {
+    validate_reporting(body, client_id, policy, &mut Findings::first_only())
+}
+
+/// Like [`validate`], but reports every broken rule of the document (at least one on failure), in the order of
+/// docs/contract.md §11.1; the first is the error [`validate`] returns. For `cimd lint`.
+pub fn validate_all(
+    body: &[u8],
+    client_id: &str,
+    policy: &DocumentPolicy,
+) -> Result<ValidatedDocument, Vec<Error>> {
+    let mut findings = Findings::every();
+    match validate_reporting(body, client_id, policy, &mut findings) {
+        Ok(doc) => Ok(doc),
+        Err(e) if !findings.any() => Err(vec![e]),
+        Err(_) => Err(findings.into_errors()),
+    }
+}
+
+/// The stages, reporting each broken rule to `f`. JSON intake and a body that is not an object end the run in
+/// both modes: nothing after them can be read.
+pub fn validate_reporting(
+    body: &[u8],
+    client_id: &str,
+    policy: &DocumentPolicy,
+    f: &mut Findings,
+) -> Result<ValidatedDocument, Error> {
     let value = parse_strict(body, &policy.limits)?;
     let obj = match &value {
         Value::Object(obj) => obj,
@@ -206,76 +344,108 @@ pub fn validate(body: &[u8], client_id: &str, policy: &DocumentPolicy) -> Result
         }
     };
     let mut warnings = Warnings::default();
-    let doc = Structure::read(obj, &mut warnings)?;
+    let doc = Structure::read(obj, &mut warnings, f)?;
 
-    if doc.client_id.as_bytes() != client_id.as_bytes() {
-        return Err(err!(
-            ClientIdMismatch,
-            "document client_id {} does not equal the requested client_id {} byte for byte (DOC-02)",
-            shown(doc.client_id),
-            shown(client_id)
-        ));
-    }
-
-    check_forbidden(obj, &doc)?;
-
-    let grant_types = filter_types(
-        "grant_types",
-        doc.grant_types.as_deref(),
-        AUTHORIZATION_CODE,
-        policy.grant_types_supported,
-        WARN_GRANT_TYPE_FILTERED,
-        &mut warnings,
-    )?;
-    let response_types = filter_types(
-        "response_types",
-        doc.response_types.as_deref(),
-        "code",
-        policy.response_types_supported,
-        WARN_RESPONSE_TYPE_FILTERED,
-        &mut warnings,
-    )?;
-
-    let (grant_types, response_types) = reconcile_types(
-        grant_types,
-        response_types,
-        doc.response_types.is_some(),
-        &mut warnings,
-    )?;
-
-    let method = negotiate(
-        doc.auth_method,
-        doc.auth_methods.as_deref(),
-        policy.auth_methods_supported,
-    )?;
-
-    if method == PRIVATE_KEY_JWT {
-        let has_keys = doc.jwks_uri.is_some() || doc.jwks.is_some_and(|(_, keys)| !keys.is_empty());
-        if !has_keys {
-            return Err(err!(
-                InvalidMetadata,
-                "the negotiated token_endpoint_auth_method is private_key_jwt, but the document publishes no key to \
-                 verify client assertions with (no jwks_uri, and no jwks or an empty jwks.keys) (AUTH-02)"
-            ));
+    if let Some(document_id) = doc.client_id {
+        if document_id.as_bytes() != client_id.as_bytes() {
+            f.report(err!(
+                ClientIdMismatch,
+                "document client_id {} does not equal the requested client_id {} byte for byte (DOC-02)",
+                shown(document_id),
+                shown(client_id)
+            ))?;
         }
     }
 
-    let redirects_declared = doc.redirect_uris.is_some();
-    let redirect_uris = doc.redirect_uris.unwrap_or_default();
-    if redirect_uris.is_empty() && grant_types.iter().any(|g| g == AUTHORIZATION_CODE) {
-        return Err(err!(
-            InvalidMetadata,
-            "redirect_uris is {}, but the effective grant_types include authorization_code, which needs at least \
-             one registered redirect URI (RED-01)",
-            if redirects_declared { "empty" } else { "missing" }
-        ));
+    check_forbidden(obj, &doc, f)?;
+
+    let types_usable = !doc.grant_types.is_broken() && !doc.response_types.is_broken();
+    let types = if types_usable {
+        let grant_types = f.keep(filter_types(
+            "grant_types",
+            doc.grant_types.value().map(Vec::as_slice),
+            AUTHORIZATION_CODE,
+            policy.grant_types_supported,
+            WARN_GRANT_TYPE_FILTERED,
+            &mut warnings,
+        ))?;
+        let response_types = f.keep(filter_types(
+            "response_types",
+            doc.response_types.value().map(Vec::as_slice),
+            "code",
+            policy.response_types_supported,
+            WARN_RESPONSE_TYPE_FILTERED,
+            &mut warnings,
+        ))?;
+        match (grant_types, response_types) {
+            (Some(g), Some(r)) => f.keep(reconcile_types(
+                g,
+                r,
+                !doc.response_types.is_absent(),
+                &mut warnings,
+            ))?,
+            _ => None,
+        }
+    } else {
+        None
+    };
+
+    let method = if doc.auth_method.is_broken() || doc.auth_methods.is_broken() {
+        None
+    } else {
+        let singular = doc.auth_method.value().copied();
+        let plural = doc.auth_methods.value().map(Vec::as_slice);
+        f.keep(check_consistent(singular, plural))?;
+        f.keep(negotiate(singular, plural, policy.auth_methods_supported))?
+    };
+
+    if method == Some(PRIVATE_KEY_JWT) && !doc.jwks.is_broken() && !doc.jwks_uri.is_broken() {
+        let has_keys =
+            !doc.jwks_uri.is_absent() || doc.jwks.value().is_some_and(|(_, keys)| !keys.is_empty());
+        if !has_keys {
+            f.report(err!(
+                InvalidMetadata,
+                "the negotiated token_endpoint_auth_method is private_key_jwt, but the document publishes no key to \
+                 verify client assertions with (no jwks_uri, and no jwks or an empty jwks.keys) (AUTH-02)"
+            ))?;
+        }
+    }
+
+    let redirect_uris = doc.redirect_uris.value().cloned().unwrap_or_default();
+    if let Some((grant_types, _)) = &types {
+        if !doc.redirect_uris.is_broken()
+            && redirect_uris.is_empty()
+            && grant_types.iter().any(|g| g == AUTHORIZATION_CODE)
+        {
+            f.report(err!(
+                InvalidMetadata,
+                "redirect_uris is {}, but the effective grant_types include authorization_code, which needs at \
+                 least one registered redirect URI (RED-01)",
+                if doc.redirect_uris.is_absent() { "missing" } else { "empty" }
+            ))?;
+        }
     }
     if !redirect_uris.is_empty() && redirect_uris.iter().all(|u| is_loopback_redirect(u)) {
         warnings.push(WARN_LOCALHOST_REDIRECTS_ONLY);
     }
 
+    // Collecting: a run that recorded something has no document to return. Stopping: every report above
+    // already returned, so the values below are all there.
+    let (Some(client_id), Some((grant_types, response_types)), Some(method)) = (doc.client_id, types, method)
+    else {
+        return Err(f.found.first().cloned().unwrap_or_else(|| {
+            err!(
+                Internal,
+                "document validation ended without a result or a finding"
+            )
+        }));
+    };
+    if f.any() {
+        return Err(f.found[0].clone());
+    }
+
     let metadata = ClientMetadata {
-        client_id: doc.client_id.to_owned(),
+        client_id: client_id.to_owned(),
         client_name: doc.client_name,
         client_uri: owned(doc.client_uri),
         logo_uri: owned(doc.logo_uri),
@@ -285,15 +455,14 @@ pub fn validate(body: &[u8], client_id: &str, policy: &DocumentPolicy) -> Result
         grant_types,
         response_types,
         token_endpoint_auth_method: method.to_owned(),
-        jwks: doc.jwks.map(|(v, _)| v.clone()),
-        jwks_uri: owned(doc.jwks_uri),
+        jwks: doc.jwks.value().map(|(v, _)| (*v).clone()),
+        jwks_uri: owned(doc.jwks_uri.value().copied()),
         scope: owned(doc.scope),
         application_type: owned(doc.application_type),
         contacts: doc.contacts.map(owned_list),
         software_id: owned(doc.software_id),
         software_version: owned(doc.software_version),
         post_logout_redirect_uris: doc.post_logout_redirect_uris.map(owned_list),
-        software_statement: owned(doc.software_statement),
     };
     Ok(ValidatedDocument {
         metadata,
@@ -326,116 +495,125 @@ impl Warnings {
     }
 }
 
-/// The document's members after the structure stage, borrowed from the parsed value.
+/// The document's members after the structure stage, borrowed from the parsed value. `client_id` is `None`
+/// when it was missing or broken (reported).
 struct Structure<'a> {
-    client_id: &'a str,
+    client_id: Option<&'a str>,
     client_name: Option<String>,
     client_uri: Option<&'a str>,
     logo_uri: Option<&'a str>,
     tos_uri: Option<&'a str>,
     policy_uri: Option<&'a str>,
-    redirect_uris: Option<Vec<&'a str>>,
+    redirect_uris: Member<Vec<&'a str>>,
     post_logout_redirect_uris: Option<Vec<&'a str>>,
-    grant_types: Option<Vec<&'a str>>,
-    response_types: Option<Vec<&'a str>>,
-    auth_method: Option<&'a str>,
-    auth_methods: Option<Vec<&'a str>>,
+    grant_types: Member<Vec<&'a str>>,
+    response_types: Member<Vec<&'a str>>,
+    auth_method: Member<&'a str>,
+    auth_methods: Member<Vec<&'a str>>,
     /// The whole `jwks` value and its `keys` array.
-    jwks: Option<(&'a Value, &'a [Value])>,
-    jwks_uri: Option<&'a str>,
+    jwks: Member<(&'a Value, &'a [Value])>,
+    jwks_uri: Member<&'a str>,
     scope: Option<&'a str>,
     application_type: Option<&'a str>,
     contacts: Option<Vec<&'a str>>,
     software_id: Option<&'a str>,
     software_version: Option<&'a str>,
-    software_statement: Option<&'a str>,
 }
 
 impl<'a> Structure<'a> {
     /// The structure stage: JSON types and shapes of every known member, in a fixed order so the reported
     /// error is deterministic. Display fields never fail here; they are repaired or dropped with a warning.
-    fn read(obj: &'a Map<String, Value>, warnings: &mut Warnings) -> Result<Structure<'a>, Error> {
-        let client_id = match obj.get("client_id") {
-            None => {
-                return Err(err!(
-                    InvalidMetadata,
-                    "the document has no client_id member; CIMD §4 requires it (DOC-01)"
-                ))
-            }
-            Some(Value::String(s)) => s.as_str(),
-            Some(other) => {
-                return Err(err!(
-                    InvalidMetadata,
-                    "the document's client_id is a JSON {}, not a string (DOC-01)",
-                    kind(other)
-                ))
-            }
-        };
-        check_plain("client_id", client_id)?;
+    fn read(
+        obj: &'a Map<String, Value>,
+        warnings: &mut Warnings,
+        f: &mut Findings,
+    ) -> Result<Structure<'a>, Error> {
+        let client_id = f.keep(match obj.get("client_id") {
+            None => Err(err!(
+                InvalidMetadata,
+                "the document has no client_id member; CIMD §4 requires it (DOC-01)"
+            )),
+            Some(Value::String(s)) => check_plain("client_id", s).map(|()| s.as_str()),
+            Some(other) => Err(err!(
+                InvalidMetadata,
+                "the document's client_id is a JSON {}, not a string (DOC-01)",
+                kind(other)
+            )),
+        })?;
 
-        let redirect_uris = redirect_list(obj, "redirect_uris")?;
-        let post_logout_redirect_uris = redirect_list(obj, "post_logout_redirect_uris")?;
-        let grant_types = str_list(obj, "grant_types")?;
-        let response_types = str_list(obj, "response_types")?;
-        let auth_method = opt_str(obj, "token_endpoint_auth_method")?;
-        let auth_methods = str_list(obj, "token_endpoint_auth_methods_supported")?;
+        let redirect_uris = redirect_list(obj, "redirect_uris", warnings, f)?;
+        let post_logout_redirect_uris = redirect_list(obj, "post_logout_redirect_uris", warnings, f)?;
+        let grant_types = Member::from_checked(f.keep(str_list(obj, "grant_types"))?);
+        let response_types = Member::from_checked(f.keep(str_list(obj, "response_types"))?);
+        let auth_method = Member::from_checked(f.keep(opt_str(obj, "token_endpoint_auth_method"))?);
+        let auth_methods =
+            Member::from_checked(f.keep(str_list(obj, "token_endpoint_auth_methods_supported"))?);
 
-        let jwks = match obj.get("jwks") {
-            None => None,
-            Some(v) => Some((v, jwks_keys("the document's jwks", v)?)),
-        };
-        let jwks_uri = opt_str(obj, "jwks_uri")?;
-        if let Some(uri) = jwks_uri {
-            if let Err(why) = check_https_url(uri, false) {
-                return Err(err!(
+        let jwks = Member::from_checked(f.keep(match obj.get("jwks") {
+            None => Ok(None),
+            Some(v) => jwks_keys("the document's jwks", v).map(|keys| Some((v, keys))),
+        })?);
+        let jwks_uri = Member::from_checked(f.keep(opt_str(obj, "jwks_uri").and_then(|uri| match uri {
+            Some(uri) => match check_https_url(uri, false) {
+                Ok(()) => Ok(Some(uri)),
+                Err(why) => Err(err!(
                     InvalidMetadata,
-                    "jwks_uri {} is not an acceptable https URL: it {why}; keys are only fetched over https (SSRF-05)",
+                    "jwks_uri {} is not an acceptable https URL: it {why}; keys are only fetched over https \
+                     (SSRF-05)",
                     shown(uri)
-                ));
-            }
-        }
-        if jwks.is_some() && jwks_uri.is_some() {
-            return Err(err!(
+                )),
+            },
+            None => Ok(None),
+        }))?);
+        if obj.contains_key("jwks") && obj.contains_key("jwks_uri") {
+            f.report(err!(
                 InvalidMetadata,
                 "the document has both jwks and jwks_uri; RFC 7591 §2 makes them mutually exclusive, so which keys \
                  count would be ambiguous"
-            ));
+            ))?;
         }
 
-        let scope = opt_str(obj, "scope")?;
-        if let Some(s) = scope {
-            if let Some(b) = s.bytes().find(|&b| !(b == b' ' || is_nqchar(b))) {
-                return Err(err!(
+        let scope = f
+            .keep(opt_str(obj, "scope").and_then(|scope| {
+                match scope.and_then(|s| s.bytes().find(|&b| !(b == b' ' || is_nqchar(b)))) {
+                    Some(b) => Err(err!(
+                        InvalidMetadata,
+                        "scope contains the byte 0x{b:02X}, which RFC 6749 §3.3 does not allow in a scope token"
+                    )),
+                    None => Ok(scope),
+                }
+            }))?
+            .flatten();
+        let application_type = f
+            .keep(opt_str(obj, "application_type").and_then(|t| match t {
+                Some(t) if t != "web" && t != "native" => Err(err!(
                     InvalidMetadata,
-                    "scope contains the byte 0x{b:02X}, which RFC 6749 §3.3 does not allow in a scope token"
-                ));
-            }
-        }
-        let application_type = opt_str(obj, "application_type")?;
-        if let Some(t) = application_type {
-            if t != "web" && t != "native" {
-                return Err(err!(
-                    InvalidMetadata,
-                    "application_type is {}, but only \"web\" and \"native\" are defined (OpenID Connect Registration §2)",
+                    "application_type is {}, but only \"web\" and \"native\" are defined (OpenID Connect \
+                     Registration §2)",
                     shown(t)
-                ));
-            }
-        }
-        let contacts = str_list(obj, "contacts")?;
-        for (i, c) in contacts.iter().flatten().enumerate() {
-            check_plain(&format!("contacts[{i}]"), c)?;
-        }
-        let software_id = opt_str(obj, "software_id")?;
-        let software_version = opt_str(obj, "software_version")?;
-        let software_statement = opt_str(obj, "software_statement")?;
-        for (key, v) in [
-            ("software_id", software_id),
-            ("software_version", software_version),
-            ("software_statement", software_statement),
-        ] {
-            if let Some(v) = v {
-                check_plain(key, v)?;
-            }
+                )),
+                t => Ok(t),
+            }))?
+            .flatten();
+        let contacts = f
+            .keep(str_list(obj, "contacts").and_then(|list| {
+                for (i, c) in list.iter().flatten().enumerate() {
+                    check_plain(&format!("contacts[{i}]"), c)?;
+                }
+                Ok(list)
+            }))?
+            .flatten();
+        let mut plain = |key: &str| -> Result<Option<&'a str>, Error> {
+            let value = opt_str(obj, key).and_then(|v| match v {
+                Some(v) => check_plain(key, v).map(|()| Some(v)),
+                None => Ok(None),
+            });
+            Ok(f.keep(value)?.flatten())
+        };
+        let software_id = plain("software_id")?;
+        let software_version = plain("software_version")?;
+        if plain("software_statement")?.is_some() {
+            warnings.push(WARN_SOFTWARE_STATEMENT_IGNORED);
         }
 
         let client_name = match obj.get("client_name") {
@@ -475,7 +653,7 @@ impl<'a> Structure<'a> {
             tos_uri,
             policy_uri,
             redirect_uris,
-            post_logout_redirect_uris,
+            post_logout_redirect_uris: post_logout_redirect_uris.value().cloned(),
             grant_types,
             response_types,
             auth_method,
@@ -487,35 +665,47 @@ impl<'a> Structure<'a> {
             contacts,
             software_id,
             software_version,
-            software_statement,
         })
     }
 }
 
-/// The forbidden-members stage (DOC-03, DOC-04, DOC-05). Runs after the client_id check, so a copied document
-/// at the wrong URL reports the mismatch first, and before negotiation, so a shared-secret method is reported
-/// as what it is whatever the host supports (decisions.md §11.1).
-fn check_forbidden(obj: &Map<String, Value>, doc: &Structure) -> Result<(), Error> {
+/// The forbidden-members stage (DOC-03, DOC-04, DOC-05, AUTH-10). Runs after the client_id check, so a copied
+/// document at the wrong URL reports the mismatch first, and before negotiation, so a shared-secret method is
+/// reported as what it is whatever the host supports (docs/contract.md §11.1).
+fn check_forbidden(obj: &Map<String, Value>, doc: &Structure, f: &mut Findings) -> Result<(), Error> {
     for key in ["client_secret", "client_secret_expires_at"] {
         if obj.contains_key(key) {
-            return Err(err!(
+            f.report(err!(
                 ForbiddenMetadata,
                 "the document has a {key} member (any value, even empty, 0 or null); a client metadata document is \
                  public and must carry no shared secret (DOC-04)"
-            ));
+            ))?;
         }
     }
-    if let Some(m) = doc.auth_method {
+    if let Some(m) = doc.auth_method.value() {
         if is_shared_secret(m) {
-            return Err(err!(
+            f.report(err!(
                 ForbiddenMetadata,
                 "token_endpoint_auth_method is {m}, a shared-secret method; a client identified by a metadata \
                  document has no secret (DOC-03)"
-            ));
+            ))?;
         }
     }
-    if let Some((_, keys)) = doc.jwks {
-        check_private_keys("the document's jwks", keys)?;
+    if let Some(list) = doc.auth_methods.value() {
+        let secrets: Vec<&str> = list.iter().copied().filter(|m| is_shared_secret(m)).collect();
+        if !secrets.is_empty() {
+            f.report(err!(
+                ForbiddenMetadata,
+                "token_endpoint_auth_methods_supported lists {}, shared-secret {}; draft -03 §4.1 forbids them in \
+                 the list as in the singular, because a client identified by a metadata document has no secret \
+                 (AUTH-10)",
+                shown_list(&secrets),
+                if secrets.len() == 1 { "method" } else { "methods" }
+            ))?;
+        }
+    }
+    if let Some((_, keys)) = doc.jwks.value() {
+        f.keep(check_private_keys("the document's jwks", keys))?;
     }
     Ok(())
 }
@@ -688,65 +878,108 @@ fn reconcile_types(
     Ok((grants, kept))
 }
 
-/// decisions.md §3 negotiation: the declared method if the host supports it; else the first supported entry of
-/// `token_endpoint_auth_methods_supported` (shared-secret entries ignored); with neither property, `none`.
+/// Draft -03 §6: when a document declares both properties, its singular method must be one of its plural list
+/// (AUTH-14). Otherwise the document contradicts itself, and which method the client will use is a guess.
+fn check_consistent(singular: Option<&str>, plural: Option<&[&str]>) -> Result<(), Error> {
+    match (singular, plural) {
+        (Some(m), Some(list)) if !list.contains(&m) => Err(err!(
+            InvalidMetadata,
+            "token_endpoint_auth_method {} is not one of token_endpoint_auth_methods_supported {}; draft -03 §6 \
+             requires the singular method to be in the list when both are present (AUTH-14)",
+            shown(m),
+            shown_list(list)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Draft -03 §6 negotiation against the host's methods: the singular `token_endpoint_auth_method` if the host
+/// supports it; else the first entry of `token_endpoint_auth_methods_supported` that it supports (AUTH-15); a
+/// document with neither property means `none` (AUTH-12), but a missing singular is not `none` when the list is
+/// present (AUTH-13). Shared-secret methods are never chosen, even when the host lists them (a document that
+/// declares one is already `forbidden_metadata`). Nothing in common is `unsupported_auth_method`, which hosts
+/// answer as `unauthorized_client` (AUTH-16).
 fn negotiate<'d>(
     singular: Option<&'d str>,
     plural: Option<&[&'d str]>,
     host: &[String],
 ) -> Result<&'d str, Error> {
-    let supported = |m: &str| host.iter().any(|h| h == m);
-    if let Some(m) = singular.filter(|m| supported(m)) {
+    let usable = |m: &str| !is_shared_secret(m) && host.iter().any(|h| h == m);
+    if let Some(m) = singular.filter(|m| usable(m)) {
         return Ok(m);
     }
-    if let Some(list) = plural {
-        if let Some(m) = list
-            .iter()
-            .copied()
-            .find(|m| !is_shared_secret(m) && supported(m))
-        {
-            return Ok(m);
-        }
+    if let Some(m) = plural.and_then(|list| list.iter().copied().find(|m| usable(m))) {
+        return Ok(m);
     }
-    if singular.is_none() && plural.is_none() {
-        if supported("none") {
-            return Ok("none");
-        }
-        return Err(err!(
+    let host_methods: Vec<&str> = host
+        .iter()
+        .map(String::as_str)
+        .filter(|m| !is_shared_secret(m))
+        .collect();
+    match (singular, plural) {
+        (None, None) if usable("none") => Ok("none"),
+        (None, None) => Err(err!(
             UnsupportedAuthMethod,
-            "the document declares no token endpoint authentication method, which means none, and the host \
-             supports only {host:?} (POL-01)"
-        ));
+            "the document declares no token endpoint authentication method, which means none (AUTH-12), and the \
+             host supports only {} for URL clients (POL-01, AUTH-16)",
+            shown_list(&host_methods)
+        )),
+        (None, Some(list)) => Err(err!(
+            UnsupportedAuthMethod,
+            "the document declares no token_endpoint_auth_method and token_endpoint_auth_methods_supported {}, \
+             none of which the host supports ({}); without the singular the method comes from that list, never \
+             from the none default (AUTH-13, AUTH-16)",
+            shown_list(list),
+            shown_list(&host_methods)
+        )),
+        (Some(m), list) => Err(err!(
+            UnsupportedAuthMethod,
+            "no token endpoint authentication method in common with the host: the document declares \
+             token_endpoint_auth_method {}{}, the host supports {} for URL clients (POL-01, AUTH-16)",
+            shown(m),
+            match list {
+                Some(list) => format!(" and token_endpoint_auth_methods_supported {}", shown_list(list)),
+                None => String::new(),
+            },
+            shown_list(&host_methods)
+        )),
     }
-    let declared = match singular {
-        Some(m) => format!("token_endpoint_auth_method {}", shown(m)),
-        None => "no token_endpoint_auth_method".to_owned(),
-    };
-    let listed = match plural {
-        Some(list) => format!("token_endpoint_auth_methods_supported {}", shown_list(list)),
-        None => "no token_endpoint_auth_methods_supported".to_owned(),
-    };
-    Err(err!(
-        UnsupportedAuthMethod,
-        "no token endpoint authentication method in common with the host: the document declares {declared} and \
-         {listed} (shared-secret entries ignored), the host supports {host:?} (POL-01)"
-    ))
 }
 
 fn is_shared_secret(method: &str) -> bool {
     SHARED_SECRET_METHODS.contains(&method)
 }
 
-/// How a redirect URI may send the user back (decisions.md §3).
+/// How a redirect URI may send the user back (docs/contract.md §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RedirectKind {
     /// `https://host/...`.
     Https,
     /// `http://` on 127.0.0.1, [::1] or localhost (RFC 8252 §7.3, §8.3).
     LoopbackHttp,
-    /// `com.example.app:/cb` (RFC 8252 §7.1).
+    /// A reverse-domain private-use scheme, `com.example.app:/cb` (RFC 8252 §7.1).
     PrivateUse,
+    /// A one-word private-use scheme, `mcpjam://oauth/callback`: accepted with a warning.
+    PrivateUseOneWord,
 }
+
+/// Schemes that are never a redirect target, compared ignoring ASCII case: they run script or content in the
+/// browser (`javascript`, `data`, `vbscript`, `blob`, `filesystem`, `view-source`, `about`), reach the local
+/// disk (`file`) or are not a way back to an app at all (`ws`, `wss`, `ftp`). `http` and `https` have their
+/// own rules.
+const REFUSED_REDIRECT_SCHEMES: [&str; 11] = [
+    "javascript",
+    "data",
+    "vbscript",
+    "file",
+    "blob",
+    "about",
+    "filesystem",
+    "view-source",
+    "ws",
+    "wss",
+    "ftp",
+];
 
 /// Checks a redirect URI's shape. The reason completes the sentence "the URI ...".
 fn classify_redirect(uri: &str) -> Result<RedirectKind, &'static str> {
@@ -762,32 +995,48 @@ fn classify_redirect(uri: &str) -> Result<RedirectKind, &'static str> {
         _ if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") => {
             Err("writes the http(s) scheme with upper-case letters; write it in lower case")
         }
-        _ if scheme.contains('.') => {
-            if rest.is_empty() {
-                Err("has nothing after the private-use scheme")
-            } else {
-                Ok(RedirectKind::PrivateUse)
-            }
+        _ if REFUSED_REDIRECT_SCHEMES
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(scheme)) =>
+        {
+            Err("uses a web or browser-internal scheme (javascript, data, vbscript, file, blob, about, filesystem, \
+                 view-source, ws, wss or ftp), which is never a redirect target")
         }
-        _ => Err("uses a scheme that is neither https, http on a loopback host, nor a private-use scheme in \
-                  reverse-domain form with a dot (RFC 8252 §7.1); javascript:, data:, file: and the like are never \
-                  accepted"),
+        _ if rest.is_empty() => Err("has nothing after the private-use scheme"),
+        _ if scheme.contains('.') => Ok(RedirectKind::PrivateUse),
+        _ => Ok(RedirectKind::PrivateUseOneWord),
     }
 }
 
-/// An optional array of redirect URIs: every entry a string of an accepted shape.
-fn redirect_list<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<Vec<&'a str>>, Error> {
-    let list = str_list(obj, key)?;
-    for (i, uri) in list.iter().flatten().enumerate() {
-        if let Err(why) = classify_redirect(uri) {
-            return Err(err!(
-                InvalidMetadata,
-                "{key}[{i}] {} {why} (decisions.md §3)",
-                shown(uri)
-            ));
+/// An optional array of redirect URIs: every entry a string of an accepted shape, each broken entry reported.
+fn redirect_list<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    warnings: &mut Warnings,
+    f: &mut Findings,
+) -> Result<Member<Vec<&'a str>>, Error> {
+    let Some(list) = f.keep(str_list(obj, key))? else {
+        return Ok(Member::Broken);
+    };
+    let Some(list) = list else {
+        return Ok(Member::Absent);
+    };
+    let mut broken = false;
+    for (i, uri) in list.iter().enumerate() {
+        match classify_redirect(uri) {
+            Ok(RedirectKind::PrivateUseOneWord) => warnings.push(WARN_REDIRECT_SCHEME_NOT_REVERSE_DOMAIN),
+            Ok(_) => {}
+            Err(why) => {
+                broken = true;
+                f.report(err!(InvalidMetadata, "{key}[{i}] {} {why} (RED-05)", shown(uri)))?;
+            }
         }
     }
-    Ok(list)
+    Ok(if broken {
+        Member::Broken
+    } else {
+        Member::Present(list)
+    })
 }
 
 /// An absolute `https://host...` URL: the only shape for `jwks_uri` and the display URIs.
@@ -1207,11 +1456,31 @@ mod tests {
     }
 
     #[test]
-    fn doc_03_shared_secret_entries_of_the_plural_list_are_ignored_not_forbidden() {
-        let body = doc(json!({"token_endpoint_auth_methods_supported": ["client_secret_basic", "none"]}));
-        assert_eq!(ok(&body, &["none"]).metadata.token_endpoint_auth_method, "none");
-        let body = doc(json!({"token_endpoint_auth_methods_supported": ["client_secret_post"]}));
-        fails(&body, &["none"], ErrorCode::UnsupportedAuthMethod, "POL-01");
+    fn auth_10_shared_secret_methods_in_the_plural_list_are_forbidden() {
+        for method in SHARED_SECRET_METHODS {
+            for list in [
+                vec!["none", method],
+                vec![method],
+                vec![method, "private_key_jwt"],
+            ] {
+                let body = doc(
+                    json!({ "token_endpoint_auth_methods_supported": list, "jwks_uri": "https://c.example/j" }),
+                );
+                for auth in [&["none"][..], &["none", "private_key_jwt", method][..]] {
+                    fails(&body, auth, ErrorCode::ForbiddenMetadata, "AUTH-10");
+                    fails(&body, auth, ErrorCode::ForbiddenMetadata, method);
+                }
+            }
+        }
+        // Every shared-secret entry is named in the one finding.
+        let body = doc(
+            json!({"token_endpoint_auth_methods_supported": ["client_secret_post", "none", "client_secret_jwt"]}),
+        );
+        let e = run(&body, &["none"]).unwrap_err();
+        assert!(
+            e.description().contains("client_secret_post") && e.description().contains("client_secret_jwt"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1343,13 +1612,24 @@ mod tests {
     }
 
     #[test]
-    fn doc_06_software_statement_is_kept_opaque() {
-        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzb2Z0d2FyZV9pZCI6IngifQ.c2ln";
-        let v = ok(&doc(json!({ "software_statement": jwt })), &["none"]);
-        assert_eq!(v.metadata.software_statement.as_deref(), Some(jwt));
-        // Not verified: even a non-JWT string passes through.
-        let v = ok(&doc(json!({"software_statement": "opaque"})), &["none"]);
-        assert_eq!(v.metadata.software_statement.as_deref(), Some("opaque"));
+    fn doc_06_auth_11_software_statement_parses_and_is_never_used() {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJyZWRpcmVjdF91cmlzIjpbImh0dHBzOi8vZXZpbC5leGFtcGxlL2NiIl19.c2ln";
+        for statement in [jwt, "opaque"] {
+            let v = ok(&doc(json!({ "software_statement": statement })), &["none"]);
+            assert_eq!(v.warnings, vec![WARN_SOFTWARE_STATEMENT_IGNORED]);
+            // Its claims grant nothing: the registration is the document's own members, and the statement is
+            // not handed to the host at all.
+            assert_eq!(v.metadata.redirect_uris, vec!["https://c.example/cb"]);
+            let out = serde_json::to_string(&v.metadata).unwrap();
+            assert!(
+                !out.contains("software_statement") && !out.contains(statement),
+                "{out}"
+            );
+        }
+        // The document's own rules still decide: a statement does not make a shared secret acceptable.
+        let body =
+            doc(json!({"software_statement": jwt, "token_endpoint_auth_method": "client_secret_basic"}));
+        fails(&body, &["none"], ErrorCode::ForbiddenMetadata, "DOC-03");
     }
 
     #[test]
@@ -1411,12 +1691,6 @@ mod tests {
                 &["none"][..],
             ),
             (
-                doc(
-                    json!({"token_endpoint_auth_methods_supported": ["private_key_jwt"], "jwks_uri": jwks_uri}),
-                ),
-                &["none"][..],
-            ),
-            (
                 doc(json!({"token_endpoint_auth_method": "none"})),
                 &["private_key_jwt"][..],
             ),
@@ -1425,12 +1699,8 @@ mod tests {
                 doc(json!({"token_endpoint_auth_method": "tls_client_auth"})),
                 &["none"][..],
             ),
-            (
-                doc(json!({"token_endpoint_auth_methods_supported": []})),
-                &["none"][..],
-            ),
         ] {
-            fails(&body, auth, ErrorCode::UnsupportedAuthMethod, "POL-01");
+            fails(&body, auth, ErrorCode::UnsupportedAuthMethod, "AUTH-16");
         }
         let e = run(
             &doc(json!({"token_endpoint_auth_method": "private_key_jwt"})),
@@ -1483,6 +1753,191 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn auth_12_no_auth_properties_means_none() {
+        assert_eq!(
+            ok(&doc(json!({})), &["none"]).metadata.token_endpoint_auth_method,
+            "none"
+        );
+        // RFC 7591's client_secret_basic default is never used, even when the host lists it.
+        let v = ok(&doc(json!({})), &["client_secret_basic", "none"]);
+        assert_eq!(v.metadata.token_endpoint_auth_method, "none");
+        fails(
+            &doc(json!({})),
+            &["private_key_jwt"],
+            ErrorCode::UnsupportedAuthMethod,
+            "AUTH-12",
+        );
+        fails(
+            &doc(json!({})),
+            &["client_secret_basic"],
+            ErrorCode::UnsupportedAuthMethod,
+            "AUTH-12",
+        );
+    }
+
+    #[test]
+    fn auth_13_a_missing_singular_is_not_none_when_the_list_is_present() {
+        let keys = "https://c.example/jwks.json";
+        let body =
+            doc(json!({"token_endpoint_auth_methods_supported": ["private_key_jwt"], "jwks_uri": keys}));
+        fails(&body, &["none"], ErrorCode::UnsupportedAuthMethod, "AUTH-13");
+        assert_eq!(
+            ok(&body, &["none", "private_key_jwt"])
+                .metadata
+                .token_endpoint_auth_method,
+            "private_key_jwt"
+        );
+        // An empty list declares no method at all: nothing to negotiate, and still not none.
+        let body = doc(json!({"token_endpoint_auth_methods_supported": []}));
+        fails(&body, &["none"], ErrorCode::UnsupportedAuthMethod, "AUTH-13");
+        // The method comes from the list, in the document's order of preference.
+        let body = doc(json!({"token_endpoint_auth_methods_supported": ["tls_client_auth", "none"]}));
+        assert_eq!(
+            ok(&body, &["none", "tls_client_auth"])
+                .metadata
+                .token_endpoint_auth_method,
+            "tls_client_auth"
+        );
+        assert_eq!(ok(&body, &["none"]).metadata.token_endpoint_auth_method, "none");
+    }
+
+    #[test]
+    fn auth_14_the_singular_must_be_in_the_plural_list() {
+        let keys = "https://c.example/jwks.json";
+        for (singular, plural) in [
+            ("private_key_jwt", json!(["none"])),
+            ("none", json!(["private_key_jwt"])),
+            ("none", json!([])),
+            ("none", json!(["None"])),
+        ] {
+            let body = doc(json!({"token_endpoint_auth_method": singular,
+                                  "token_endpoint_auth_methods_supported": plural, "jwks_uri": keys}));
+            // Whatever the host supports: the document contradicts itself.
+            for auth in [&["none"][..], &["none", "private_key_jwt"][..]] {
+                fails(&body, auth, ErrorCode::InvalidMetadata, "AUTH-14");
+            }
+        }
+        // Listed: fine, and the singular wins when the host supports it.
+        let body = doc(json!({"token_endpoint_auth_method": "private_key_jwt",
+                              "token_endpoint_auth_methods_supported": ["none", "private_key_jwt"], "jwks_uri": keys}));
+        assert_eq!(
+            ok(&body, &["none", "private_key_jwt"])
+                .metadata
+                .token_endpoint_auth_method,
+            "private_key_jwt"
+        );
+        // A shared-secret singular outside the list is forbidden first (contract §11.1).
+        let body = doc(json!({"token_endpoint_auth_method": "client_secret_basic",
+                              "token_endpoint_auth_methods_supported": ["none"]}));
+        fails(&body, &["none"], ErrorCode::ForbiddenMetadata, "DOC-03");
+    }
+
+    #[test]
+    fn auth_15_a_listed_alternative_is_used_when_the_singular_is_not_supported() {
+        let body = doc(json!({"token_endpoint_auth_method": "private_key_jwt",
+                              "token_endpoint_auth_methods_supported": ["private_key_jwt", "none"],
+                              "jwks_uri": "https://c.example/jwks.json"}));
+        assert_eq!(ok(&body, &["none"]).metadata.token_endpoint_auth_method, "none");
+        // Without the list there is no alternative.
+        let body =
+            doc(json!({"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://c.example/j"}));
+        fails(&body, &["none"], ErrorCode::UnsupportedAuthMethod, "AUTH-16");
+    }
+
+    #[test]
+    fn auth_16_no_method_in_common_is_unsupported_and_answered_unauthorized_client() {
+        let body = doc(json!({"token_endpoint_auth_method": "tls_client_auth"}));
+        let e = run(&body, &["none", "private_key_jwt"]).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnsupportedAuthMethod);
+        assert_eq!(e.oauth_error(), "unauthorized_client");
+        // The host's own shared-secret methods are not offered as an alternative in the sentence.
+        let e = run(&body, &["none", "client_secret_basic"]).unwrap_err();
+        assert!(!e.description().contains("client_secret_basic"), "{e}");
+    }
+
+    #[test]
+    fn a_host_list_with_shared_secret_methods_never_negotiates_them() {
+        let host = [
+            "client_secret_basic",
+            "client_secret_post",
+            "client_secret_jwt",
+            "none",
+            "private_key_jwt",
+        ];
+        for (extra, want) in [
+            (json!({}), "none"),
+            (json!({"token_endpoint_auth_method": "none"}), "none"),
+            (
+                json!({"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://c.example/j"}),
+                "private_key_jwt",
+            ),
+        ] {
+            assert_eq!(ok(&doc(extra), &host).metadata.token_endpoint_auth_method, want);
+        }
+        // A document that declares one is still forbidden, whatever the host lists.
+        for method in SHARED_SECRET_METHODS {
+            fails(
+                &doc(json!({ "token_endpoint_auth_method": method })),
+                &host,
+                ErrorCode::ForbiddenMetadata,
+                "DOC-03",
+            );
+        }
+    }
+
+    #[test]
+    fn lint_reports_every_finding_and_the_first_is_the_resolve_error() {
+        let body = json!({
+            "client_id": "https://evil.example/a.json",
+            "client_secret": "s",
+            "redirect_uris": ["javascript:alert(1)", "https://c.example/cb#frag", "https://c.example/ok"],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
+            "scope": "a\tb",
+            "application_type": "desktop"
+        });
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let config = host(&["none"]);
+        let policy = DocumentPolicy::from_config(&config);
+        let first = validate(&bytes, ID, &policy).unwrap_err();
+        let all = validate_all(&bytes, ID, &policy).unwrap_err();
+        assert_eq!(all[0], first);
+        let codes: Vec<(ErrorCode, bool)> = all
+            .iter()
+            .map(|e| (e.code(), e.description().is_empty()))
+            .collect();
+        assert_eq!(
+            codes.iter().map(|c| c.0).collect::<Vec<_>>(),
+            vec![
+                ErrorCode::InvalidMetadata, // redirect_uris[0]
+                ErrorCode::InvalidMetadata, // redirect_uris[1]
+                ErrorCode::InvalidMetadata, // scope
+                ErrorCode::InvalidMetadata, // application_type
+                ErrorCode::ClientIdMismatch,
+                ErrorCode::ForbiddenMetadata, // client_secret
+                ErrorCode::ForbiddenMetadata, // the plural list's shared secret
+                ErrorCode::InvalidMetadata,   // singular not in the list
+            ],
+            "{all:#?}"
+        );
+        assert!(all[0].description().contains("redirect_uris[0]"));
+        assert!(all[1].description().contains("redirect_uris[1]"));
+        // A broken member is reported once: no "redirect_uris missing" after its entries failed, no
+        // negotiation finding after the auth members' own.
+        assert!(
+            !all.iter().any(|e| e.description().contains("RED-01")),
+            "{all:#?}"
+        );
+        // A valid document has no findings; a document that cannot be read has exactly one.
+        assert!(validate_all(&serde_json::to_vec(&doc(json!({}))).unwrap(), ID, &policy).is_ok());
+        let all = validate_all(b"{\"client_id\": ", ID, &policy).unwrap_err();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].code(), ErrorCode::InvalidJson);
+        let all = validate_all(b"[]", ID, &policy).unwrap_err();
+        assert_eq!((all.len(), all[0].code()), (1, ErrorCode::InvalidMetadata));
     }
 
     #[test]
@@ -1966,11 +2421,23 @@ mod tests {
             ("cb", "no scheme"),
             ("1com.example:/cb", "scheme"),
             (":/cb", "scheme"),
-            ("javascript:alert(1)", "private-use"),
-            ("data:text/html,x", "private-use"),
-            ("file:///etc/passwd", "private-use"),
-            ("ftp://c.example/cb", "private-use"),
-            ("myapp:/cb", "private-use"),
+            ("javascript:alert(1)", "browser-internal"),
+            ("JavaScript:alert(1)", "browser-internal"),
+            ("data:text/html,x", "browser-internal"),
+            ("DATA:text/html,x", "browser-internal"),
+            ("vbscript:msgbox", "browser-internal"),
+            ("file:///etc/passwd", "browser-internal"),
+            ("File://host/share", "browser-internal"),
+            ("blob:https://c.example/uuid", "browser-internal"),
+            ("about:blank", "browser-internal"),
+            ("filesystem:https://c.example/temporary/x", "browser-internal"),
+            ("view-source:https://c.example/", "browser-internal"),
+            ("ws://c.example/cb", "browser-internal"),
+            ("WSS://c.example/cb", "browser-internal"),
+            ("ftp://c.example/cb", "browser-internal"),
+            ("HTTP://c.example/cb", "lower case"),
+            ("HTTP://localhost/cb", "lower case"),
+            ("myapp:", "nothing after"),
             ("com.example.app:", "nothing after"),
         ] {
             match classify_redirect(bad) {
@@ -1997,6 +2464,52 @@ mod tests {
             Ok(RedirectKind::PrivateUse)
         );
         assert_eq!(classify_redirect("https://c.example/cb"), Ok(RedirectKind::Https));
+    }
+
+    #[test]
+    fn red_05_private_use_schemes_as_real_clients_publish_them() {
+        // MCPJam's published redirect URIs: one-word private-use schemes and loopback URIs.
+        let mcpjam = [
+            "mcpjam://oauth/callback",
+            "mcpjam://authkit/callback",
+            "http://127.0.0.1:6274/oauth/callback",
+            "http://localhost:6274/oauth/callback",
+        ];
+        let v = ok(&doc(json!({ "redirect_uris": mcpjam })), &["none"]);
+        assert_eq!(v.metadata.redirect_uris, strings(&mcpjam));
+        assert_eq!(v.warnings, vec![WARN_REDIRECT_SCHEME_NOT_REVERSE_DOMAIN]);
+        for (uri, kind) in [
+            ("mcpjam://oauth/callback", RedirectKind::PrivateUseOneWord),
+            ("myapp:/cb", RedirectKind::PrivateUseOneWord),
+            ("x-app+v2:cb", RedirectKind::PrivateUseOneWord),
+            (
+                "cursor://anysphere.cursor-mcp/oauth/callback",
+                RedirectKind::PrivateUseOneWord,
+            ),
+            ("com.example.app:/cb", RedirectKind::PrivateUse),
+            ("vscode.dev-insiders:/cb", RedirectKind::PrivateUse),
+        ] {
+            assert_eq!(classify_redirect(uri), Ok(kind), "{uri}");
+        }
+        // Reverse-domain schemes raise no warning; post-logout URIs follow the same rule.
+        let v = ok(
+            &doc(
+                json!({"redirect_uris": ["com.example.app:/cb"], "post_logout_redirect_uris": ["myapp:/bye"]}),
+            ),
+            &["none"],
+        );
+        assert_eq!(v.warnings, vec![WARN_REDIRECT_SCHEME_NOT_REVERSE_DOMAIN]);
+        let v = ok(&doc(json!({"redirect_uris": ["com.example.app:/cb"]})), &["none"]);
+        assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+        // Every refused scheme, whatever its case, is refused.
+        for scheme in REFUSED_REDIRECT_SCHEMES {
+            for spelled in [scheme.to_owned(), scheme.to_ascii_uppercase()] {
+                let uri = format!("{spelled}://c.example/cb");
+                let e = run(&doc(json!({ "redirect_uris": [uri] })), &["none"]).unwrap_err();
+                assert_eq!(e.code(), ErrorCode::InvalidMetadata, "{uri}");
+                assert!(e.description().contains("RED-05"), "{e}");
+            }
+        }
     }
 
     #[test]
@@ -2081,13 +2594,12 @@ mod tests {
             "tos_uri": "https://c.example/tos", "policy_uri": "https://c.example/privacy",
             "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [rsa_public()]},
             "scope": "openid", "application_type": "web", "contacts": ["a@c.example"], "software_id": "s",
-            "software_version": "1", "post_logout_redirect_uris": ["https://c.example/bye"],
-            "software_statement": "a.b.c"
+            "software_version": "1", "post_logout_redirect_uris": ["https://c.example/bye"]
         }));
         let v = ok(&full, &["private_key_jwt"]);
         let out = serde_json::to_value(&v.metadata).unwrap();
         // Every §6 field but jwks_uri (mutually exclusive with jwks).
-        assert_eq!(out.as_object().unwrap().len(), 18, "{out}");
+        assert_eq!(out.as_object().unwrap().len(), 17, "{out}");
         assert!(out.as_object().unwrap().values().all(|v| !v.is_null()));
         // With jwks_uri instead, jwks is omitted and not null.
         let v = ok(

@@ -26,7 +26,7 @@ use crate::config::{Config, ConfigError};
 use crate::document::{self, ClientMetadata, DocumentPolicy};
 use crate::error::{Error, ErrorCode};
 use crate::fetch::{self, FetchFailure, Fetched, Fetcher, Resolver, SystemResolver, Target};
-use crate::freshness::{freshness, CacheHeaders};
+use crate::freshness::{freshness, CacheHeaders, Freshness};
 use crate::jwks::{JwkSet, KeyCache, KeyEntry, KeySource};
 use crate::limits::Limiter;
 use crate::redirect;
@@ -638,7 +638,9 @@ impl Engine {
             .map(|(key, e)| {
                 let state = if now < e.fresh_until {
                     "fresh"
-                } else if now < e.fresh_until + config.stale_while_revalidate.max(config.stale_if_error) {
+                } else if e.serve_stale
+                    && now < e.fresh_until + config.stale_while_revalidate.max(config.stale_if_error)
+                {
                     "stale"
                 } else {
                     "expired"
@@ -703,7 +705,7 @@ impl Core {
         let now = self.clock.now();
         if now < entry.fresh_until {
             Lookup::Fresh(Resolution::new(entry.client, Source::Cache, entry.expires_at))
-        } else if now < entry.fresh_until + self.config.stale_while_revalidate {
+        } else if entry.serve_stale && now < entry.fresh_until + self.config.stale_while_revalidate {
             Lookup::Revalidate(Resolution::new(entry.client, Source::Stale, entry.expires_at))
         } else {
             Lookup::Miss
@@ -834,9 +836,10 @@ impl Core {
                     uri,
                     KeyEntry {
                         json: json.clone(),
-                        fresh_until: now + fresh,
-                        expires_at: wall + fresh,
+                        fresh_until: now + fresh.ttl,
+                        expires_at: wall + fresh.ttl,
                         validators: meta.validators,
+                        serve_stale: fresh.serve_stale,
                     },
                 );
                 Ok(JwkSet::new(json, KeySource::Network, Some(shared_uri)))
@@ -845,7 +848,12 @@ impl Core {
                 let renewal = self.renewal(meta);
                 let mut json = None;
                 self.keys.update(uri, |e| {
-                    renewal.apply(&mut e.fresh_until, &mut e.expires_at, &mut e.validators);
+                    renewal.apply(
+                        &mut e.fresh_until,
+                        &mut e.expires_at,
+                        &mut e.validators,
+                        &mut e.serve_stale,
+                    );
                     json = Some(e.json.clone());
                 });
                 match json {
@@ -860,7 +868,7 @@ impl Core {
                 failure,
                 existing.map(|old| {
                     let stale = JwkSet::new(old.json, KeySource::Stale, Some(shared_uri));
-                    (old.fresh_until, stale)
+                    (old.fresh_until, old.serve_stale, stale)
                 }),
                 || {
                     self.keys.remove(uri);
@@ -1011,22 +1019,28 @@ impl Core {
                 };
                 let entry = Entry {
                     client: client.clone(),
-                    fresh_until: now + fresh,
-                    expires_at: wall + fresh,
+                    fresh_until: now + fresh.ttl,
+                    expires_at: wall + fresh.ttl,
                     validators: meta.validators,
+                    serve_stale: fresh.serve_stale,
                     confirmed_at: wall,
                 };
                 let evicted = self.cache.insert(key, entry);
                 self.counters
                     .evictions
                     .fetch_add(evicted.entries as u64, Ordering::Relaxed);
-                Ok(Resolution::new(client, Source::Network, wall + fresh))
+                Ok(Resolution::new(client, Source::Network, wall + fresh.ttl))
             }
             Ok(Fetched::NotModified { meta }) => {
                 let renewal = self.renewal(meta);
                 let mut client = None;
                 self.cache.update(key, |e| {
-                    renewal.apply(&mut e.fresh_until, &mut e.expires_at, &mut e.validators);
+                    renewal.apply(
+                        &mut e.fresh_until,
+                        &mut e.expires_at,
+                        &mut e.validators,
+                        &mut e.serve_stale,
+                    );
                     e.confirmed_at = renewal.wall;
                     client = Some(e.client.clone());
                 });
@@ -1042,7 +1056,7 @@ impl Core {
                 failure,
                 existing.map(|old| {
                     let stale = Resolution::new(old.client, Source::Stale, old.expires_at);
-                    (old.fresh_until, stale)
+                    (old.fresh_until, old.serve_stale, stale)
                 }),
                 || {
                     self.cache.remove(key);
@@ -1074,29 +1088,33 @@ impl Core {
         let (now, wall) = (self.clock.now(), self.clock.wall());
         let fresh = self.lifetime(&meta, wall);
         bump(&self.counters.not_modified);
+        // RFC 9111 §4.3.4: a 304's header fields replace the stored ones; fields it does not send stay.
+        let serve_stale = (!meta.cache_control.is_empty()).then_some(fresh.serve_stale);
         let validators = meta.validators;
         let has_validators = validators.etag.is_some() || validators.last_modified.is_some();
         Renewal {
-            fresh_until: now + fresh,
-            expires_at: wall + fresh,
+            fresh_until: now + fresh.ttl,
+            expires_at: wall + fresh.ttl,
             wall,
             validators: has_validators.then_some(validators),
+            serve_stale,
         }
     }
 
-    /// The failure policy of decisions.md §4, for documents and key sets alike: a failure that proves the
+    /// The failure policy of docs/contract.md §4, for documents and key sets alike: a failure that proves the
     /// resource gone (404/410) evicts it; a transient one (429, 5xx, transport) serves the cached version while
-    /// within `stale_if_error` past its freshness; anything else is the error.
+    /// within `stale_if_error` past its freshness, unless its headers forbade serving it stale (CAC-07); anything
+    /// else is the error.
     fn after_failure<T>(
         &self,
         failure: FetchFailure,
-        cached: Option<(Instant, T)>,
+        cached: Option<(Instant, bool, T)>,
         evict: impl FnOnce(),
     ) -> Result<T, Error> {
         if failure.evicts() {
             evict();
         } else if failure.allows_stale() {
-            if let Some((fresh_until, stale)) = cached {
+            if let Some((fresh_until, true, stale)) = cached {
                 if self.clock.now() < fresh_until + self.config.stale_if_error {
                     bump(&self.counters.stale_served);
                     return Ok(stale);
@@ -1106,7 +1124,7 @@ impl Core {
         Err(failure.error)
     }
 
-    fn lifetime(&self, meta: &fetch::ResponseMeta, wall: SystemTime) -> Duration {
+    fn lifetime(&self, meta: &fetch::ResponseMeta, wall: SystemTime) -> Freshness {
         let headers = CacheHeaders {
             cache_control: meta.cache_control.iter().map(String::as_str).collect(),
             expires: meta.expires.as_deref(),
@@ -1119,7 +1137,6 @@ impl Core {
             self.config.min_cache_ttl,
             self.config.max_cache_ttl,
         )
-        .ttl
     }
 }
 
@@ -1130,6 +1147,8 @@ struct Renewal {
     wall: SystemTime,
     /// New validators, when the 304 carried any; otherwise the cached ones stay.
     validators: Option<fetch::Validators>,
+    /// Whether the entry may be served stale, when the 304 carried Cache-Control; otherwise it stays.
+    serve_stale: Option<bool>,
 }
 
 impl Renewal {
@@ -1138,11 +1157,15 @@ impl Renewal {
         fresh_until: &mut Instant,
         expires_at: &mut SystemTime,
         validators: &mut fetch::Validators,
+        serve_stale: &mut bool,
     ) {
         *fresh_until = self.fresh_until;
         *expires_at = self.expires_at;
         if let Some(v) = &self.validators {
             *validators = v.clone();
+        }
+        if let Some(allowed) = self.serve_stale {
+            *serve_stale = allowed;
         }
     }
 }

@@ -105,9 +105,11 @@ impl ErrorCode {
         ErrorCode::ALL.iter().copied().find(|c| c.as_str() == name)
     }
 
-    /// The OAuth 2.0 error a host should return for this code (decisions.md §7).
+    /// The OAuth 2.0 error a host should return for this code (docs/contract.md §7). No method in common is
+    /// `unauthorized_client` (draft -03 §6, AUTH-16): the client is known, it just cannot authenticate here.
     pub const fn oauth_error(self) -> &'static str {
         match self {
+            ErrorCode::UnsupportedAuthMethod => "unauthorized_client",
             ErrorCode::RedirectUriMismatch => "invalid_request",
             ErrorCode::RateLimited => "temporarily_unavailable",
             ErrorCode::Internal => "server_error",
@@ -252,7 +254,7 @@ mod tests {
             (InvalidMetadata, "invalid_client"),
             (ClientIdMismatch, "invalid_client"),
             (ForbiddenMetadata, "invalid_client"),
-            (UnsupportedAuthMethod, "invalid_client"),
+            (UnsupportedAuthMethod, "unauthorized_client"),
             (RedirectUriMismatch, "invalid_request"),
             (RateLimited, "temporarily_unavailable"),
             (Internal, "server_error"),

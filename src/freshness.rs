@@ -39,6 +39,12 @@ pub struct Freshness {
     pub clamped: bool,
     /// Which header decided: "s-maxage", "max-age", "expires", "no-store", "no-cache", or "none".
     pub directive: &'static str,
+    /// False when the publisher forbade serving the response once stale (RFC 9111 §4.2.4): `no-store`,
+    /// `no-cache`, `must-revalidate`, or their shared-cache forms `proxy-revalidate` and `s-maxage` (which
+    /// carries proxy-revalidate's meaning, §5.2.2.10; the identity server's cache is a shared one). Such a
+    /// document is used within its clamped lifetime only: never by stale-while-revalidate, never by
+    /// stale-if-error (docs/contract.md §4, CAC-07).
+    pub serve_stale: bool,
 }
 
 /// The remaining freshness of a response, clamped into `[min_ttl, max_ttl]`.
@@ -69,6 +75,15 @@ pub struct Freshness {
 pub fn freshness(h: &CacheHeaders, now: SystemTime, min_ttl: Duration, max_ttl: Duration) -> Freshness {
     let directives = parse_cache_control(&h.cache_control);
     let has = |name: &str| directives.iter().any(|d| d.name.eq_ignore_ascii_case(name));
+    let serve_stale = ![
+        "no-store",
+        "no-cache",
+        "must-revalidate",
+        "proxy-revalidate",
+        "s-maxage",
+    ]
+    .iter()
+    .any(|d| has(d));
 
     let (raw, directive) = if has("no-store") {
         (Some(Duration::ZERO), "no-store")
@@ -89,6 +104,7 @@ pub fn freshness(h: &CacheHeaders, now: SystemTime, min_ttl: Duration, max_ttl: 
             ttl: clamp(min_ttl, min_ttl, max_ttl),
             clamped: false,
             directive,
+            serve_stale,
         },
         Some(raw) => {
             let ttl = clamp(raw, min_ttl, max_ttl);
@@ -96,6 +112,7 @@ pub fn freshness(h: &CacheHeaders, now: SystemTime, min_ttl: Duration, max_ttl: 
                 ttl,
                 clamped: ttl != raw,
                 directive,
+                serve_stale,
             }
         }
     }
@@ -281,6 +298,7 @@ mod tests {
             ttl: Duration::from_secs(secs),
             clamped,
             directive,
+            serve_stale: !matches!(directive, "no-store" | "no-cache" | "s-maxage"),
         }
     }
 
@@ -333,6 +351,36 @@ mod tests {
                 "{lines:?}"
             );
         }
+    }
+
+    #[test]
+    fn cac_07_no_stale_serving_where_http_forbids_it() {
+        for (lines, serve_stale) in [
+            (&[][..], true),
+            (&["max-age=600"][..], true),
+            (&["public, max-age=600, immutable"][..], true),
+            (&["private, max-age=600"][..], true),
+            (&["no-store"][..], false),
+            (&["No-Cache"][..], false),
+            (&["no-cache=\"Set-Cookie\", max-age=600"][..], false),
+            (&["max-age=600, must-revalidate"][..], false),
+            (&["max-age=600", "MUST-REVALIDATE"][..], false),
+            (&["max-age=600, proxy-revalidate"][..], false),
+            (&["s-maxage=600"][..], false),
+            (&["ext=\"must-revalidate\", max-age=600"][..], true),
+            (&["must-revalidated, max-age=600"][..], true),
+        ] {
+            assert_eq!(run(&cc(lines)).serve_stale, serve_stale, "{lines:?}");
+        }
+        // Expires alone says nothing about staleness.
+        let h = CacheHeaders {
+            expires: Some("Thu, 01 Jan 2099 00:00:00 GMT"),
+            ..CacheHeaders::default()
+        };
+        assert!(run(&h).serve_stale);
+        // With a zero floor, no-store and no-cache give a zero lifetime: fetched on every resolve.
+        let f = freshness(&cc(&["no-store"]), now(), Duration::ZERO, MAX);
+        assert_eq!((f.ttl, f.serve_stale), (Duration::ZERO, false));
     }
 
     #[test]

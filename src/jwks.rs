@@ -104,6 +104,8 @@ pub struct KeyEntry {
     pub expires_at: SystemTime,
     /// Validators for conditional revalidation.
     pub validators: Validators,
+    /// False when its headers forbid serving it stale (`no-store`, `no-cache`, `must-revalidate`, ...).
+    pub serve_stale: bool,
 }
 
 /// The key cache: keyed by the exact `jwks_uri`, least-recently-used eviction under `cache_max_entries`. Each
@@ -190,6 +192,7 @@ mod tests {
             fresh_until: Instant::now(),
             expires_at: SystemTime::now(),
             validators: Validators::default(),
+            serve_stale: true,
         };
         for u in ["a", "b", "c"] {
             c.insert(u, e.clone());

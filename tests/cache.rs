@@ -466,3 +466,121 @@ fn resolve_cached_answers_without_fetching_or_says_a_fetch_is_needed() {
     let s = e.stats();
     assert_eq!((s.fetches, s.background_refreshes), (2, 1));
 }
+
+/// CAC-07 (contract §4, RFC 9111 §4.2.4): a document served with `no-store`, `no-cache` or `must-revalidate`
+/// (or their shared-cache forms) is used within its clamped lifetime only, and never served stale.
+#[test]
+fn cac_07_no_stale_serving_against_no_store_no_cache_must_revalidate() {
+    for cc in [
+        "no-store",
+        "no-cache",
+        "max-age=60, must-revalidate",
+        "max-age=60, proxy-revalidate",
+        "s-maxage=60",
+    ] {
+        let w = World::new();
+        let url = w.url("c.example", "/strict.json");
+        w.server.route(
+            "/strict.json",
+            vec![
+                json_reply(&doc(&url)).header("Cache-Control", cc),
+                Reply::status(503),
+            ],
+        );
+        let e = w.engine(
+            json!({"min_cache_ttl_s": 60, "stale_while_revalidate_s": 600, "stale_if_error_s": 3600}),
+        );
+        e.resolve_blocking(&url, None, None).unwrap();
+        // Within the clamped lifetime: served from the cache.
+        w.clock.advance(Duration::from_secs(30));
+        assert_eq!(
+            e.resolve_blocking(&url, None, None).unwrap().source(),
+            Source::Cache,
+            "{cc}"
+        );
+        // Past it: neither stale-while-revalidate nor stale-if-error; the host's failure is the answer.
+        w.clock.advance(Duration::from_secs(40));
+        assert!(e.probe(&url).is_none(), "{cc}: probe served a stale answer");
+        let err = e.resolve_blocking(&url, None, None).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::HttpStatus, "{cc}: {err}");
+        assert_eq!(w.server.hits("/strict.json"), 2, "{cc}");
+        assert_eq!(e.stats().stale_served, 0, "{cc}");
+        assert!(
+            e.entries().iter().all(|x| x.state == "expired"),
+            "{cc}: {:?}",
+            e.entries().iter().map(|x| x.state).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn cac_07_ordinary_documents_are_still_served_stale() {
+    let w = World::new();
+    let url = w.url("c.example", "/relaxed.json");
+    w.server.route(
+        "/relaxed.json",
+        vec![
+            json_reply(&doc(&url)).header("Cache-Control", "max-age=60, public"),
+            Reply::status(503),
+        ],
+    );
+    let e = w.engine(json!({"stale_while_revalidate_s": 0, "stale_if_error_s": 3600}));
+    e.resolve_blocking(&url, None, None).unwrap();
+    w.clock.advance(Duration::from_secs(120));
+    assert_eq!(
+        e.resolve_blocking(&url, None, None).unwrap().source(),
+        Source::Stale
+    );
+}
+
+#[test]
+fn cac_07_with_a_zero_floor_a_no_store_document_is_fetched_on_every_resolve() {
+    for cc in ["no-store", "no-cache"] {
+        let w = World::new();
+        let url = w.url("c.example", "/every.json");
+        w.server.route(
+            "/every.json",
+            vec![json_reply(&doc(&url)).header("Cache-Control", cc)],
+        );
+        let e = w.engine(json!({"min_cache_ttl_s": 0, "stale_while_revalidate_s": 60}));
+        for n in 1..=3 {
+            let r = e.resolve_blocking(&url, None, None).unwrap();
+            assert_eq!(r.source(), Source::Network, "{cc}: resolve {n}");
+            assert_eq!(w.server.hits("/every.json"), n, "{cc}");
+        }
+    }
+}
+
+#[test]
+fn cac_07_a_304_that_lifts_must_revalidate_lets_the_entry_be_served_stale_again() {
+    let w = World::new();
+    let url = w.url("c.example", "/lift.json");
+    let body = serde_json::to_vec(&doc(&url)).unwrap();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = calls.clone();
+    w.server.route_fn("/lift.json", move |req| {
+        match seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 => Reply::json(body.clone())
+                .header("ETag", "\"v1\"")
+                .header("Cache-Control", "max-age=60, must-revalidate"),
+            1 if req.header("if-none-match") == Some("\"v1\"") => Reply::status(304)
+                .no_content_type()
+                .header("Cache-Control", "max-age=60"),
+            _ => Reply::status(503),
+        }
+    });
+    let e = w.engine(json!({"stale_while_revalidate_s": 0, "stale_if_error_s": 3600}));
+    e.resolve_blocking(&url, None, None).unwrap();
+    w.clock.advance(Duration::from_secs(61));
+    // Not servable stale: revalidated, and the 304's own Cache-Control replaces the stored one.
+    assert_eq!(
+        e.resolve_blocking(&url, None, None).unwrap().source(),
+        Source::Network
+    );
+    w.clock.advance(Duration::from_secs(61));
+    assert_eq!(
+        e.resolve_blocking(&url, None, None).unwrap().source(),
+        Source::Stale
+    );
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+}

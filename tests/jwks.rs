@@ -241,3 +241,22 @@ fn a_public_client_without_keys_is_invalid_metadata_and_invalidate_drops_keys() 
     assert_eq!(w.server.hits("/inv-keys.json"), 2);
     assert_eq!(w.server.hits("/inv.json"), 2);
 }
+
+/// CAC-07 for key sets: keys served with `must-revalidate` (or `no-store`, `no-cache`) are never used stale.
+#[test]
+fn cac_07_keys_served_with_must_revalidate_are_never_used_stale() {
+    let w = World::new();
+    let url = pkjwt_client(&w, "/strict.json", "d.example", "/strict-keys.json");
+    w.server.route(
+        "/strict-keys.json",
+        vec![
+            json_reply(&public_set()).header("Cache-Control", "max-age=60, must-revalidate"),
+            Reply::status(503),
+        ],
+    );
+    let e = engine(&w, json!({"stale_if_error_s": 3600}));
+    e.resolve_jwks_blocking(&url, None).unwrap();
+    w.clock.advance(Duration::from_secs(61));
+    let err = e.resolve_jwks_blocking(&url, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::HttpStatus, "{err}");
+}

@@ -89,6 +89,7 @@ fn regression_sharded_cache_never_exceeds_cache_max_entries() {
                 fresh_until: Instant::now(),
                 expires_at: SystemTime::now(),
                 validators: Validators::default(),
+                serve_stale: true,
                 confirmed_at: SystemTime::now(),
             };
             cache.insert(&id, entry);
