@@ -1,5 +1,5 @@
-//! Special-use IP address classification (decisions.md §2 "SSRF"; requirements rows 41-42, SSRF-01..05) and
-//! recognition of every numeric spelling of an IP host (decisions.md §11.2: IP-literal client_id hosts).
+//! Special-use IP address classification (docs/contract.md §2 "SSRF"; requirements rows 41-42, SSRF-01..05) and
+//! recognition of every numeric spelling of an IP host (docs/contract.md §11.2: IP-literal client_id hosts).
 //!
 //! # Why this module exists
 //!
@@ -29,7 +29,7 @@
 //!   whichever instance is *nearest to the server*, often one inside the operator's own network, which is
 //!   exactly what SSRF protection must prevent. Blocking them costs nothing legitimate.
 //! * Every IPv6 form that embeds an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64 well-known and local-use
-//!   prefixes, 6to4, Teredo) is special-use whatever the embedded address is: decisions.md §2 lists them, and
+//!   prefixes, 6to4, Teredo) is special-use whatever the embedded address is: docs/contract.md §2 lists them, and
 //!   judging them by their embedded IPv4 would make the result depend on how the host's stack or a NAT64
 //!   gateway translates them. [`embedded_ipv4`] and [`is_loopback_any_form`] exist so that the one narrow
 //!   exception (`allow_loopback`, dev/test only, SSRF-04) can still recognise `::ffff:127.0.0.1`, which some
@@ -430,7 +430,7 @@ pub fn embedded_ipv4(addr: Ipv6Addr) -> Option<Ipv4Addr> {
 /// IPv4 address (see [`embedded_ipv4`]) is in `127.0.0.0/8` (`::ffff:127.0.0.1`, `::127.0.0.1`,
 /// `64:ff9b::127.0.0.1`, `2002:7f00:1::`, Teredo with client 127.0.0.1).
 ///
-/// Why: `allow_loopback` (decisions.md §2, SSRF-04, dev/test only) must relax *only* loopback, yet resolvers
+/// Why: `allow_loopback` (docs/contract.md §2, SSRF-04, dev/test only) must relax *only* loopback, yet resolvers
 /// may answer `localhost` with a mapped address that [`classify`] reports as [`SpecialUse::Ipv4Mapped`].
 /// The unspecified address (`0.0.0.0`, `::`) is not loopback here even though some stacks route it to the
 /// local host: the exception stays as narrow as its name.
@@ -451,7 +451,7 @@ pub fn is_loopback_any_form(addr: IpAddr) -> bool {
 ///   `[fe80::1%eth0]`), which is dropped: a zoned address is still an IP literal.
 ///
 /// Returns `None` for names and for numeric-looking hosts that are not valid addresses (`256.0.0.1`);
-/// combine with [`looks_numeric`] to reject those too. Why: decisions.md §11.2 makes every IP-literal
+/// combine with [`looks_numeric`] to reject those too. Why: docs/contract.md §11.2 makes every IP-literal
 /// client_id host `invalid_client_id_url`, and an attacker will try the spellings a naive check misses.
 /// The input is a host as a URL parser sees it after percent-decoding and IDNA mapping (the `url` crate's
 /// host string); non-ASCII digits are not numbers here.

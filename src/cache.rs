@@ -1,4 +1,4 @@
-//! The bounded document cache (decisions.md §4): keyed by the exact client_id string, least-recently-used
+//! The bounded document cache (docs/contract.md §4): keyed by the exact client_id string, least-recently-used
 //! eviction under both an entry count and a byte budget, sharded so that concurrent cache hits on different
 //! clients do not queue on one lock.
 //!

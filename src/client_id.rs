@@ -1,4 +1,4 @@
-//! The client_id URL rules (decisions.md §1 and §11.2, requirements URL-01 to URL-09) and the validated
+//! The client_id URL rules (docs/contract.md §1 and §11.2, requirements URL-01 to URL-09) and the validated
 //! [`ClientIdUrl`] type that the fetcher takes.
 //!
 //! # Why the raw string
@@ -35,7 +35,7 @@
 //!   string keeps it; [`ClientIdUrl::host`] is lower case). A non-ASCII label must already be in its IDNA-mapped
 //!   form (no full-width letters, no upper-case `Ü`, no ideographic full stop `。`, no ignored code points such
 //!   as the soft hyphen): otherwise the raw string spells a different host than the one we would contact.
-//!   IP literals in every spelling are rejected (decisions §11.2), even when `allow_loopback` is set.
+//!   IP literals in every spelling are rejected (docs/contract.md §11.2), even when `allow_loopback` is set.
 //! * **The query** (when `allow_query` permits one) may not contain `'`: the URL Standard percent-encodes it in
 //!   https queries, so the request would not go to the string we compare.
 
@@ -47,7 +47,7 @@ use idna::uts46::{AsciiDenyList, Hyphens, Uts46};
 
 use crate::error::Error;
 
-/// The longest client_id accepted, in bytes (decisions §1). Real documents' URLs are far shorter; the bound
+/// The longest client_id accepted, in bytes (docs/contract.md §1). Real documents' URLs are far shorter; the bound
 /// keeps logs, cache keys and error pages small.
 pub const MAX_CLIENT_ID_LEN: usize = 2048;
 
@@ -97,7 +97,7 @@ fn class(b: u8) -> u8 {
 }
 
 /// The policy switches of the URL rules, taken from `Config.allow_query` and `Config.allow_root_path`
-/// (decisions §8). Both default to false because the draft discourages both shapes (URL-05, URL-07) and the
+/// (docs/contract.md §8). Both default to false because the draft discourages both shapes (URL-05, URL-07) and the
 /// common deployments (Keycloak, Auth0, the MCP SDKs) reject them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UrlRules {
@@ -117,7 +117,7 @@ impl UrlRules {
     }
 }
 
-/// The client_id host as a consent screen shows it (decisions §6).
+/// The client_id host as a consent screen shows it (docs/contract.md §6).
 ///
 /// `unicode` is the IDNA ToUnicode form (`bücher.example`), what a person recognises; it is not filtered for
 /// mixed scripts or look-alikes, so a host that wants to guard against homographs should show `ascii` (the
@@ -168,7 +168,7 @@ impl ClientIdUrl {
         if bytes.len() > MAX_CLIENT_ID_LEN {
             return Err(err!(
                 InvalidClientIdUrl,
-                "client_id URL is {} bytes long, more than the {MAX_CLIENT_ID_LEN} allowed (decisions §1)",
+                "client_id URL is {} bytes long, more than the {MAX_CLIENT_ID_LEN} allowed (URL-10)",
                 bytes.len()
             ));
         }
@@ -190,7 +190,7 @@ impl ClientIdUrl {
             return Err(err!(
                 InvalidClientIdUrl,
                 "client_id URL contains {what} (byte 0x{b:02x} at offset {at}), which a URL parser would remove or \
-                 rewrite (decisions §1)"
+                 rewrite (URL-12)"
             ));
         }
         let after_scheme = check_scheme(raw)?;
@@ -354,7 +354,7 @@ impl fmt::Display for ClientIdUrl {
 fn internal() -> Error {
     err!(
         InvalidClientIdUrl,
-        "client_id URL could not be split into its components (decisions §1)"
+        "client_id URL could not be split into its components (URL-12)"
     )
 }
 
@@ -406,7 +406,7 @@ fn check_authority(authority: &str) -> Result<(&str, u16), Error> {
     if host.is_empty() {
         return Err(err!(
             InvalidClientIdUrl,
-            "client_id URL must have a host after `https://` (decisions §1)"
+            "client_id URL must have a host after `https://` (URL-11)"
         ));
     }
     Ok((host, port))
@@ -443,12 +443,12 @@ fn check_port(port: &str) -> Result<u16, Error> {
 fn ip_literal() -> Error {
     err!(
         InvalidClientIdUrl,
-        "client_id URL host must be a DNS name, not an IP address in any spelling (decisions §11.2)"
+        "client_id URL host must be a DNS name, not an IP address in any spelling (URL-11)"
     )
 }
 
 fn host_error(why: &str) -> Error {
-    err!(InvalidClientIdUrl, "client_id URL host {why} (decisions §1)")
+    err!(InvalidClientIdUrl, "client_id URL host {why} (URL-11)")
 }
 
 /// The host rules. Returns the lower-case ASCII host when it differs from the raw host, `None` when the raw
@@ -625,7 +625,7 @@ fn char_error(component: &str, b: u8, at: usize, id: &str) -> Error {
 /// Checks one `%HH` escape at the start of `s` and returns the decoded byte. In the path (`in_path`), encoded
 /// `/` and `\` are refused as well.
 fn check_escape(s: &[u8], at: usize, component: &str, in_path: bool) -> Result<u8, Error> {
-    let id = "decisions §1";
+    let id = "URL-12";
     let v = percent_byte(s).ok_or_else(|| {
         err!(
             InvalidClientIdUrl,
@@ -661,7 +661,7 @@ fn check_path(path: &str, offset: usize) -> Result<(), Error> {
             continue;
         }
         if class(b) & C_PATH == 0 {
-            return Err(char_error("path", b, offset + i, "decisions §1"));
+            return Err(char_error("path", b, offset + i, "URL-12"));
         }
         if b == b'/' {
             check_segment(bytes.get(segment_start..i).unwrap_or_default())?;
@@ -724,7 +724,7 @@ fn cross_check(raw: &str, host: &str, port: u16, path: &str, query: Option<&str>
     let disagree = || {
         err!(
             InvalidClientIdUrl,
-            "client_id URL is read differently by the URL parser than by the client_id rules (decisions §1)"
+            "client_id URL is read differently by the URL parser than by the client_id rules (URL-13)"
         )
     };
     let url = url::Url::parse(raw).map_err(|_| disagree())?;
@@ -1054,7 +1054,7 @@ mod tests {
     }
 
     #[test]
-    fn decisions_11_2_ip_literals_rejected_in_every_spelling() {
+    fn url_11_ip_literals_rejected_in_every_spelling() {
         for host in [
             "127.0.0.1",
             "[::1]",
@@ -1083,7 +1083,7 @@ mod tests {
                 let e = ClientIdUrl::parse(&raw, &LENIENT).expect_err(&raw);
                 assert_eq!(e.code(), ErrorCode::InvalidClientIdUrl);
                 if !host.contains(':') {
-                    assert!(e.description().contains("§11.2"), "{raw}: {e}");
+                    assert!(e.description().contains("(URL-11)"), "{raw}: {e}");
                 }
             }
         }
@@ -1103,7 +1103,7 @@ mod tests {
                 format!("https://c.example{bad}/a.json"),
                 format!("https:{bad}//c.example/a.json"),
             ] {
-                rejected(&raw, &LENIENT, "(decisions §1)");
+                rejected(&raw, &LENIENT, "(URL-12)");
                 let e = ClientIdUrl::parse(&raw, &LENIENT).unwrap_err();
                 assert!(
                     !e.description().contains("c.ex"),
@@ -1128,7 +1128,7 @@ mod tests {
             "/a%5C",
         ] {
             let raw = format!("https://c.example{path}");
-            rejected(&raw, &LENIENT, "(decisions §1)");
+            rejected(&raw, &LENIENT, "(URL-12)");
         }
         for host in [
             "c%2eexample",
@@ -1141,7 +1141,7 @@ mod tests {
             "c,example",
             "c*.example",
         ] {
-            rejected(&format!("https://{host}/a.json"), &LENIENT, "(decisions §1)");
+            rejected(&format!("https://{host}/a.json"), &LENIENT, "(URL-11)");
         }
         rejected("https:///a.json", &LENIENT, "must have a host");
         rejected("https:////c.example/a.json", &LENIENT, "must have a host");
@@ -1149,14 +1149,14 @@ mod tests {
     }
 
     #[test]
-    fn decisions_1_length_limit_2048_bytes() {
+    fn url_10_length_limit_2048_bytes() {
         let base = "https://c.example/";
         let exact = format!("{base}{}", "a".repeat(MAX_CLIENT_ID_LEN - base.len()));
         assert_eq!(exact.len(), 2048);
         assert_eq!(ok(&exact, &STRICT).as_str(), exact);
         let long = format!("{exact}b");
         assert_eq!(long.len(), 2049);
-        rejected(&long, &STRICT, "(decisions §1)");
+        rejected(&long, &STRICT, "(URL-10)");
         rejected("", &STRICT, "(URL-01)");
         let label = "a".repeat(63);
         ok(&format!("https://{label}.example/a"), &STRICT);
@@ -1275,7 +1275,7 @@ mod tests {
 
     /// Every bad element inserted at every position of otherwise-valid URLs must be rejected.
     #[test]
-    fn url_06_url_08_decisions_1_bad_elements_rejected_everywhere() {
+    fn url_06_url_08_url_12_bad_elements_rejected_everywhere() {
         let everywhere = [
             "\0", "\t", "\n", "\r", "\x0b", "\x7f", " ", "\\", "#", "#x", "%zz", "%", "%0", "%00", "\"", "<",
             ">", "{", "}", "|", "^", "`", "[", "]", "%0d%0a", "\u{3000}",

@@ -96,22 +96,22 @@ pub const WARNINGS: [&str; 9] = [
 const SHARED_SECRET_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "client_secret_jwt"];
 /// JWK members that only exist in private or symmetric keys (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037).
 const PRIVATE_KEY_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
-/// Longest URI accepted anywhere in a document, the same bound as for the client_id itself (decisions.md §1).
+/// Longest URI accepted anywhere in a document, the same bound as for the client_id itself (docs/contract.md §1).
 const MAX_URI_BYTES: usize = 2048;
 /// Longest `client_name` kept, in characters: enough for any real product name, short enough for a consent page.
 const MAX_CLIENT_NAME_CHARS: usize = 200;
 /// How much of a document-supplied value an error description quotes.
 const MAX_SHOWN_CHARS: usize = 120;
-/// The grant type that needs registered redirect URIs (decisions.md §11.6).
+/// The grant type that needs registered redirect URIs (docs/contract.md §11.6).
 const AUTHORIZATION_CODE: &str = "authorization_code";
 /// The implicit grant (RFC 6749 §4.2), which the `token` and `id_token` response types need.
 const IMPLICIT: &str = "implicit";
 /// The method that needs the client's public keys.
 const PRIVATE_KEY_JWT: &str = "private_key_jwt";
 
-/// The validated client registration (decisions.md §6 fields).
+/// The validated client registration (docs/contract.md §6 fields).
 ///
-/// It serialises (serde) to the `client` object of the CLI ok line (decisions.md §11.7): absent fields are
+/// It serialises (serde) to the `client` object of the CLI ok line (docs/contract.md §11.7): absent fields are
 /// omitted, never `null`, so consumers can tell "not declared" from "declared empty" without a null check.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ClientMetadata {
@@ -254,6 +254,20 @@ impl Findings {
         }
     }
 
+    /// The value of a stage that may end the run, recording its error unless it is one already recorded (a
+    /// collecting run's stage returns its first finding when it cannot hand back a value).
+    pub fn absorb<T>(&mut self, result: Result<T, Error>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if !self.found.contains(&e) {
+                    self.found.push(e);
+                }
+                None
+            }
+        }
+    }
+
     /// True when a collecting run has recorded something.
     pub fn any(&self) -> bool {
         !self.found.is_empty()
@@ -390,11 +404,15 @@ pub fn validate_reporting(
         None
     };
 
-    let method = if doc.auth_method.is_broken() || doc.auth_methods.is_broken() {
+    let singular = doc.auth_method.value().copied();
+    let plural = doc.auth_methods.value().map(Vec::as_slice);
+    // A shared-secret method was reported as forbidden above; negotiating around it would only report the same
+    // mistake again as "nothing in common".
+    let secret_declared = singular.is_some_and(is_shared_secret)
+        || plural.is_some_and(|l| l.iter().any(|m| is_shared_secret(m)));
+    let method = if doc.auth_method.is_broken() || doc.auth_methods.is_broken() || secret_declared {
         None
     } else {
-        let singular = doc.auth_method.value().copied();
-        let plural = doc.auth_methods.value().map(Vec::as_slice);
         f.keep(check_consistent(singular, plural))?;
         f.keep(negotiate(singular, plural, policy.auth_methods_supported))?
     };
@@ -569,7 +587,7 @@ impl<'a> Structure<'a> {
             f.report(err!(
                 InvalidMetadata,
                 "the document has both jwks and jwks_uri; RFC 7591 §2 makes them mutually exclusive, so which keys \
-                 count would be ambiguous"
+                 count would be ambiguous (DOC-08)"
             ))?;
         }
 
@@ -578,7 +596,7 @@ impl<'a> Structure<'a> {
                 match scope.and_then(|s| s.bytes().find(|&b| !(b == b' ' || is_nqchar(b)))) {
                     Some(b) => Err(err!(
                         InvalidMetadata,
-                        "scope contains the byte 0x{b:02X}, which RFC 6749 §3.3 does not allow in a scope token"
+                        "scope contains the byte 0x{b:02X}, which RFC 6749 §3.3 does not allow in a scope token (DOC-09)"
                     )),
                     None => Ok(scope),
                 }
@@ -588,8 +606,8 @@ impl<'a> Structure<'a> {
             .keep(opt_str(obj, "application_type").and_then(|t| match t {
                 Some(t) if t != "web" && t != "native" => Err(err!(
                     InvalidMetadata,
-                    "application_type is {}, but only \"web\" and \"native\" are defined (OpenID Connect \
-                     Registration §2)",
+                    "application_type is {}, but only \"web\" and \"native\" are defined (DOC-09, \
+                     OpenID Connect Registration §2)",
                     shown(t)
                 )),
                 t => Ok(t),
@@ -737,7 +755,7 @@ fn jwks_keys<'v>(what: &str, v: &'v Value) -> Result<&'v [Value], Error> {
     let obj = v.as_object().ok_or_else(|| {
         err!(
             InvalidMetadata,
-            "{what} is a JSON {}, not a JWK Set object (RFC 7517 §5)",
+            "{what} is a JSON {}, not a JWK Set object (DOC-12, RFC 7517 §5)",
             kind(v)
         )
     })?;
@@ -746,14 +764,14 @@ fn jwks_keys<'v>(what: &str, v: &'v Value) -> Result<&'v [Value], Error> {
         Some(other) => {
             return Err(err!(
                 InvalidMetadata,
-                "{what}: \"keys\" is a JSON {}, not an array (RFC 7517 §5)",
+                "{what}: \"keys\" is a JSON {}, not an array (DOC-12, RFC 7517 §5)",
                 kind(other)
             ))
         }
         None => {
             return Err(err!(
                 InvalidMetadata,
-                "{what} has no \"keys\" member (RFC 7517 §5)"
+                "{what} has no \"keys\" member (DOC-12, RFC 7517 §5)"
             ))
         }
     };
@@ -762,7 +780,7 @@ fn jwks_keys<'v>(what: &str, v: &'v Value) -> Result<&'v [Value], Error> {
             None => {
                 return Err(err!(
                     InvalidMetadata,
-                    "{what}: key {i} is a JSON {}, not a JWK object (RFC 7517 §4)",
+                    "{what}: key {i} is a JSON {}, not a JWK object (DOC-12, RFC 7517 §4)",
                     kind(key)
                 ))
             }
@@ -770,7 +788,7 @@ fn jwks_keys<'v>(what: &str, v: &'v Value) -> Result<&'v [Value], Error> {
             Some(_) => {
                 return Err(err!(
                     InvalidMetadata,
-                    "{what}: key {i} has no string \"kty\" member (RFC 7517 §4.1)"
+                    "{what}: key {i} has no string \"kty\" member (DOC-12, RFC 7517 §4.1)"
                 ))
             }
         }
@@ -803,8 +821,12 @@ fn filter_types(
     if out.is_empty() && !empty_by_choice {
         return Err(err!(
             InvalidMetadata,
-            "no usable {field} remain: the document {} {}, and the host supports {:?} (RFC 7591 §2, decisions.md §3)",
-            if declared.is_some() { "declares" } else { "declares none, so the RFC 7591 default applies:" },
+            "no usable {field} remain: the document {} {}, and the host supports {:?} (DOC-10, RFC 7591 §2)",
+            if declared.is_some() {
+                "declares"
+            } else {
+                "declares none, so the RFC 7591 default applies:"
+            },
             shown_list(items),
             supported
         ));
@@ -823,7 +845,7 @@ fn grant_for(component: &str) -> Option<&'static str> {
 }
 
 /// RFC 7591 §2.1: `grant_types` and `response_types` must be consistent. Applied to the effective (filtered)
-/// lists, in the spirit of decisions.md §3: what cannot be used is dropped with a warning, and the document
+/// lists, in the spirit of docs/contract.md §3: what cannot be used is dropped with a warning, and the document
 /// fails only when nothing consistent remains. A response type whose grant is missing is dropped; then
 /// `authorization_code` and `implicit` are dropped when no remaining response type uses them. The RFC 7591
 /// default `response_types` (`["code"]`) applies only when `authorization_code` is a grant: a document that
@@ -850,7 +872,7 @@ fn reconcile_types(
                 InvalidMetadata,
                 "grant_types and response_types are inconsistent: the effective grant_types {} include no grant for \
                  any of the effective response_types {} (code needs authorization_code; token and id_token need \
-                 implicit) (RFC 7591 §2.1)",
+                 implicit) (DOC-11, RFC 7591 §2.1)",
                 shown_list(&grants.iter().map(String::as_str).collect::<Vec<_>>()),
                 shown_list(&dropped.iter().map(String::as_str).collect::<Vec<_>>())
             ));
@@ -871,7 +893,7 @@ fn reconcile_types(
             return Err(err!(
                 InvalidMetadata,
                 "grant_types and response_types are inconsistent: no effective response type uses the effective \
-                 grant_types, and no other grant remains (RFC 7591 §2.1)"
+                 grant_types, and no other grant remains (DOC-11, RFC 7591 §2.1)"
             ));
         }
     }
@@ -1195,7 +1217,7 @@ fn check_plain(key: &str, value: &str) -> Result<(), Error> {
         Some(c) => Err(err!(
             InvalidMetadata,
             "{key} contains the control or bidirectional-formatting character U+{:04X}, which could corrupt logs \
-             or disguise the value (decisions.md §3)",
+             or disguise the value (DOC-09)",
             u32::from(c)
         )),
     }
@@ -1245,7 +1267,7 @@ fn str_list<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<Vec<&'a
                     other => {
                         return Err(err!(
                             InvalidMetadata,
-                            "{key}[{i}] is a JSON {}, not a string (RFC 7591 §2)",
+                            "{key}[{i}] is a JSON {}, not a string (DOC-07, RFC 7591 §2)",
                             kind(other)
                         ))
                     }
@@ -1260,7 +1282,7 @@ fn str_list<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<Vec<&'a
 fn type_error(key: &str, value: &Value, expected: &str) -> Error {
     err!(
         InvalidMetadata,
-        "{key} is a JSON {}, not {expected} (RFC 7591 §2)",
+        "{key} is a JSON {}, not {expected} (DOC-07, RFC 7591 §2)",
         kind(value)
     )
 }
@@ -2230,7 +2252,7 @@ mod tests {
     }
 
     #[test]
-    fn order_of_checks_follows_decisions_11_1() {
+    fn order_of_checks_follows_contract_11_1() {
         // Mismatch and client_secret: the mismatch wins.
         let body = doc(json!({"client_id": "https://evil.example/a.json", "client_secret": "s"}));
         fails(&body, &["none"], ErrorCode::ClientIdMismatch, "DOC-02");

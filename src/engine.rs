@@ -1,5 +1,5 @@
 //! The engine: one object that turns a client_id into a validated registration, in this order
-//! (decisions.md §11.1):
+//! (docs/contract.md §11.1):
 //!
 //! client_id URL rules → host policy → cache → (single flight) rate limits → SSRF-safe fetch → document
 //! validation → cache store → the request's redirect_uri.
@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use crate::cache::{Cache, Entry};
 use crate::client_id::{ClientIdUrl, UrlRules};
 use crate::config::{Config, ConfigError};
-use crate::document::{self, ClientMetadata, DocumentPolicy};
+use crate::document::{self, ClientMetadata, DocumentPolicy, Findings};
 use crate::error::{Error, ErrorCode};
 use crate::fetch::{self, FetchFailure, Fetched, Fetcher, Resolver, SystemResolver, Target};
 use crate::freshness::{freshness, CacheHeaders, Freshness};
@@ -260,7 +260,7 @@ impl EngineBuilder {
             io: Mutex::new(None),
         };
         // Build the I/O side once now so that configuration problems surface at creation, not first use.
-        engine.io().map_err(|e| ConfigError(e.description().to_owned()))?;
+        engine.io().map_err(|e| ConfigError::new("", e.description()))?;
         Ok(engine)
     }
 }
@@ -288,7 +288,7 @@ impl Engine {
         Engine::builder(config).build()
     }
 
-    /// An engine from a configuration JSON object (decisions.md §8).
+    /// An engine from a configuration JSON object (docs/contract.md §8).
     pub fn from_json(config: &str) -> Result<Engine, ConfigError> {
         Engine::new(Config::from_json(config)?)
     }
@@ -558,27 +558,62 @@ impl Engine {
 
     /// Validates a local document exactly as a fetched one would be (for `cimd lint`); nothing is fetched or
     /// cached. `client_id` defaults to the document's own `client_id` member; the URL rules apply either way.
+    /// Returns the first broken rule, in the order of docs/contract.md §11.1; [`Engine::lint_all`] returns all.
     pub fn lint(
         &self,
         body: &[u8],
         client_id: Option<&str>,
         redirect_uri: Option<&str>,
     ) -> Result<Resolution, Error> {
-        let owned;
+        self.lint_all(body, client_id, redirect_uri)
+            .map_err(|mut findings| findings.swap_remove(0))
+    }
+
+    /// Like [`Engine::lint`], but reports every broken rule of the document, the URL and the redirect URI (at
+    /// least one on failure), in the order of docs/contract.md §11.1: the URL rules, the host policy, then the
+    /// document's stages, then the request's redirect_uri (docs/contract.md §11.10).
+    pub fn lint_all(
+        &self,
+        body: &[u8],
+        client_id: Option<&str>,
+        redirect_uri: Option<&str>,
+    ) -> Result<Resolution, Vec<Error>> {
+        let config = &self.core.config;
+        let mut findings = Findings::every();
         let client_id = match client_id {
-            Some(c) => c,
-            None => {
-                owned = document_client_id(body, &self.core.config)?;
-                owned.as_str()
-            }
+            Some(c) => c.to_owned(),
+            None => match document_client_id(body, config) {
+                Ok(own) => own,
+                // No usable client_id member: the document stage reports why (DOC-01), with nothing to compare.
+                Err(e) if e.code() == ErrorCode::InvalidMetadata => String::new(),
+                Err(e) => return Err(vec![e]),
+            },
         };
-        let url = ClientIdUrl::parse(client_id, &self.core.rules)?;
-        self.core.check_host(&url)?;
-        let doc = document::validate(
-            body,
-            url.as_str(),
-            &DocumentPolicy::from_config(&self.core.config),
-        )?;
+        let url = if client_id.is_empty() {
+            None
+        } else {
+            findings.absorb(ClientIdUrl::parse(&client_id, &self.core.rules))
+        };
+        if let Some(url) = &url {
+            findings.absorb(self.core.check_host(url));
+        }
+        let policy = DocumentPolicy::from_config(config);
+        let validated = document::validate_reporting(body, &client_id, &policy, &mut findings);
+        let doc = findings.absorb(validated);
+        let doc = match doc {
+            Some(doc) => doc,
+            None => return Err(findings.into_errors()),
+        };
+        if let Some(uri) = redirect_uri {
+            findings.absorb(redirect::check_redirect_uri(
+                &doc.metadata.redirect_uris,
+                uri,
+                config.loopback_any_port,
+            ));
+        }
+        let (Some(url), false) = (url, findings.any()) else {
+            return Err(findings.into_errors());
+        };
         let now = self.core.clock.wall();
         let client = ResolvedClient::new(
             doc.metadata,
@@ -589,15 +624,7 @@ impl Engine {
             0,
             body.len(),
         );
-        let resolution = Resolution::new(Arc::new(client), Source::Local, now);
-        if let Some(uri) = redirect_uri {
-            redirect::check_redirect_uri(
-                &resolution.metadata().redirect_uris,
-                uri,
-                self.core.config.loopback_any_port,
-            )?;
-        }
-        Ok(resolution)
+        Ok(Resolution::new(Arc::new(client), Source::Local, now))
     }
 
     /// The counters.
@@ -661,7 +688,7 @@ impl Engine {
             .collect()
     }
 
-    /// The authorization-server metadata a host should advertise when it enables cimd (decisions.md §10).
+    /// The authorization-server metadata a host should advertise when it enables cimd (docs/contract.md §10).
     pub fn discovery_metadata(&self) -> serde_json::Value {
         serde_json::json!({
             "client_id_metadata_document_supported": true,
@@ -722,7 +749,7 @@ impl Core {
         } else {
             Err(crate::err!(
                 HostNotAllowed,
-                "host {host} is not allowed by the allowed_hosts / denied_hosts policy; nothing was fetched"
+                "host {host} is not allowed by the allowed_hosts / denied_hosts policy; nothing was fetched (POL-02)"
             ))
         }
     }
@@ -963,7 +990,7 @@ impl Core {
     }
 
     /// One fetch for `url`, revalidating the cached version when there is one, and the cache update that follows
-    /// (decisions.md §4).
+    /// (docs/contract.md §4).
     async fn fetch_and_store(&self, io: &IoShared, url: &ClientIdUrl) -> FlightResult {
         let key = url.as_str();
         let existing = self.cache.peek(key);
@@ -1083,7 +1110,7 @@ impl Core {
         }
     }
 
-    /// The freshness a 304 grants (decisions.md §4), counted.
+    /// The freshness a 304 grants (docs/contract.md §4), counted.
     fn renewal(&self, meta: fetch::ResponseMeta) -> Renewal {
         let (now, wall) = (self.clock.now(), self.clock.wall());
         let fresh = self.lifetime(&meta, wall);
@@ -1221,7 +1248,7 @@ mod tests {
     }
 
     #[test]
-    fn discovery_metadata_follows_decisions_10() {
+    fn discovery_metadata_follows_contract_10() {
         let e = Engine::from_json(r#"{"auth_methods_supported": ["none", "private_key_jwt"]}"#).unwrap();
         let d = e.discovery_metadata();
         assert_eq!(d["client_id_metadata_document_supported"], true);

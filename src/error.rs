@@ -1,4 +1,4 @@
-//! Error codes shared by every front end (decisions.md §7).
+//! Error codes shared by every front end (docs/contract.md §7).
 //!
 //! An [`Error`] is a stable machine-readable [`ErrorCode`] plus a sentence that names the broken rule and,
 //! where one applies, its requirement id (for example "client_id URL has a dot segment (URL-06)"). The code
@@ -52,7 +52,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, in the order of decisions.md §7.
+    /// Every code, in the order of docs/contract.md §7.
     pub const ALL: [ErrorCode; 19] = [
         ErrorCode::InvalidClientIdUrl,
         ErrorCode::HostNotAllowed,
@@ -180,7 +180,41 @@ impl Error {
         self.code.oauth_error()
     }
 
-    /// The CLI's error line (decisions.md §11.8), without a trailing newline:
+    /// The requirement id the description cites (`DOC-02`, `URL-06`, ...; docs/contract.md explains each).
+    pub fn rule(&self) -> Option<&str> {
+        crate::rules::rule_of(&self.description)
+    }
+
+    /// What a client developer does about it.
+    pub fn fix(&self) -> &'static str {
+        crate::rules::fix(self.rule(), self.code)
+    }
+
+    /// One finding of `cimd lint` as a JSON object, members in this order: `error`, `error_description`,
+    /// `rule` (`null` when the description cites none) and `fix`.
+    pub fn finding_json(&self) -> String {
+        let text = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+        format!(
+            "{{\"error\":\"{}\",\"error_description\":{},\"rule\":{},\"fix\":{}}}",
+            self.code.as_str(),
+            text(&self.description),
+            self.rule().map_or_else(|| "null".to_owned(), text),
+            text(self.fix())
+        )
+    }
+
+    /// The error line of `cimd lint` (docs/contract.md §11.10), without a trailing newline: the first finding as
+    /// `error` and `error_description`, and every finding in `findings`.
+    pub fn lint_json_line(findings: &[Error]) -> String {
+        let Some(first) = findings.first() else {
+            return String::new();
+        };
+        let all: Vec<String> = findings.iter().map(Error::finding_json).collect();
+        let line = first.to_json_line();
+        format!("{},\"findings\":[{}]}}", &line[..line.len() - 1], all.join(","))
+    }
+
+    /// The CLI's error line (docs/contract.md §11.8), without a trailing newline:
     /// `{"ok":false,"error":"<code>","error_description":"<text>"}`.
     pub fn to_json_line(&self) -> String {
         let description = serde_json::to_string(&*self.description).unwrap_or_else(|_| "\"\"".into());
@@ -278,7 +312,7 @@ mod tests {
     }
 
     #[test]
-    fn oauth_errors_follow_decisions_7() {
+    fn oauth_errors_follow_contract_7() {
         assert_eq!(ErrorCode::RedirectUriMismatch.oauth_error(), "invalid_request");
         assert_eq!(ErrorCode::RateLimited.oauth_error(), "temporarily_unavailable");
         assert_eq!(ErrorCode::Internal.oauth_error(), "server_error");

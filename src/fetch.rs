@@ -1,4 +1,4 @@
-//! The SSRF-safe fetcher (decisions.md §2; requirements FET-*, SSRF-*, SIZE-01).
+//! The SSRF-safe fetcher (docs/contract.md §2; requirements FET-*, SSRF-*, SIZE-01).
 //!
 //! The metadata URL is chosen by a stranger, so every step is defensive:
 //!
@@ -49,7 +49,7 @@ impl Resolver for SystemResolver {
     }
 }
 
-/// The address rules of decisions.md §2: which resolved addresses a given host may use.
+/// The address rules of docs/contract.md §2: which resolved addresses a given host may use.
 #[derive(Clone, Debug)]
 pub struct AddressPolicy {
     allow_loopback: bool,
@@ -208,7 +208,7 @@ pub enum Fetched {
     },
 }
 
-/// A failed fetch, with what the cache should do about it (decisions.md §4).
+/// A failed fetch, with what the cache should do about it (docs/contract.md §4).
 #[derive(Clone, Debug)]
 pub struct FetchFailure {
     /// The error for the caller.
@@ -277,26 +277,28 @@ pub fn tls_config(config: &Config) -> Result<rustls::ClientConfig, ConfigError> 
     if let Some(path) = &config.extra_ca_file {
         let pem = read_ca_file(path)?;
         let mut added = 0;
-        for cert in
-            rustls_pemfile_certs(&pem).map_err(|e| ConfigError(format!("extra_ca_file {path:?}: {e}")))?
+        for cert in rustls_pemfile_certs(&pem)
+            .map_err(|e| ConfigError::new("extra_ca_file", format!("{path:?}: {e}")))?
         {
             roots.add(cert).map_err(|e| {
-                ConfigError(format!(
-                    "extra_ca_file {path:?} holds an unusable certificate: {e}"
-                ))
+                ConfigError::new(
+                    "extra_ca_file",
+                    format!("{path:?} holds an unusable certificate: {e}"),
+                )
             })?;
             added += 1;
         }
         if added == 0 {
-            return Err(ConfigError(format!(
-                "extra_ca_file {path:?} holds no PEM certificate"
-            )));
+            return Err(ConfigError::new(
+                "extra_ca_file",
+                format!("{path:?} holds no PEM certificate"),
+            ));
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ConfigError(format!("TLS set-up failed: {e}")))?
+        .map_err(|e| ConfigError::new("", format!("TLS set-up failed: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -311,11 +313,13 @@ const MAX_CA_FILE_BYTES: u64 = 16 << 20;
 /// the `c_abi` fuzz target) or never starts (opening a FIFO blocks until someone writes to it).
 fn read_ca_file(path: &str) -> Result<Vec<u8>, ConfigError> {
     use std::io::Read;
-    let unreadable = |e: io::Error| ConfigError(format!("extra_ca_file {path:?} cannot be read: {e}"));
+    let unreadable =
+        |e: io::Error| ConfigError::new("extra_ca_file", format!("{path:?} cannot be read: {e}"));
     let not_regular = || {
-        ConfigError(format!(
-            "extra_ca_file {path:?} is not a regular file (a device, FIFO or directory)"
-        ))
+        ConfigError::new(
+            "extra_ca_file",
+            format!("{path:?} is not a regular file (a device, FIFO or directory)"),
+        )
     };
     // Checked before opening, because opening a FIFO blocks; and again on the open file, which is what is read.
     if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
@@ -330,10 +334,13 @@ fn read_ca_file(path: &str) -> Result<Vec<u8>, ConfigError> {
         .read_to_end(&mut pem)
         .map_err(unreadable)?;
     if pem.len() as u64 > MAX_CA_FILE_BYTES {
-        return Err(ConfigError(format!(
-            "extra_ca_file {path:?} is larger than {} MiB, so it is not a CA certificate file",
-            MAX_CA_FILE_BYTES >> 20
-        )));
+        return Err(ConfigError::new(
+            "extra_ca_file",
+            format!(
+                "{path:?} is larger than {} MiB, so it is not a CA certificate file",
+                MAX_CA_FILE_BYTES >> 20
+            ),
+        ));
     }
     Ok(pem)
 }
@@ -375,7 +382,7 @@ impl Fetcher {
                 " (client metadata fetcher)"
             ))
             .build()
-            .map_err(|e| ConfigError(format!("HTTP client set-up failed: {e}")))?;
+            .map_err(|e| ConfigError::new("", format!("HTTP client set-up failed: {e}")))?;
         Ok(Fetcher {
             client,
             policy,
@@ -642,7 +649,7 @@ fn response_meta(headers: &HeaderMap, peer: Option<SocketAddr>) -> ResponseMeta 
 }
 
 /// `application/json` or `application/<anything>+json`, optional parameters, a charset only if UTF-8, and no
-/// content coding (decisions.md §2, FET-02).
+/// content coding (docs/contract.md §2, FET-02).
 pub fn check_content_type(headers: &HeaderMap) -> Result<(), Error> {
     let encodings: Vec<&str> = headers
         .get_all(CONTENT_ENCODING)
@@ -730,7 +737,7 @@ mod tests {
         }
     }
 
-    /// G2 (decisions.md §2): the address the connection actually reached is vetted again after the request,
+    /// G2 (docs/contract.md §2): the address the connection actually reached is vetted again after the request,
     /// with the fetcher's own policy. No resolver stub can make the HTTP stack connect to an address the vetting
     /// resolver refused, so this test gives the two checks different policies: the resolver's lets loopback
     /// through, the peer check's is the production one. The request reaches the loopback origin and its answer

@@ -1,4 +1,4 @@
-//! How long a fetched metadata document may be served from the cache (decisions.md §4 and §11.3; CAC-03).
+//! How long a fetched metadata document may be served from the cache (docs/contract.md §4 and §11.3; CAC-03).
 //!
 //! The lifetime comes from the response's own HTTP caching headers (RFC 9111 §4.2.1), then is clamped into the
 //! operator's bounds. The floor matters more than it looks: the headers belong to whoever publishes the

@@ -1,4 +1,4 @@
-//! Strict JSON intake for fetched metadata documents (decisions.md §3, first bullet; FET-02).
+//! Strict JSON intake for fetched metadata documents (docs/contract.md §3, first bullet; FET-02).
 //!
 //! A client metadata document decides which redirect URIs and which authentication method a stranger's client
 //! gets. If two JSON parsers could read the same bytes differently (one keeps the first `client_id`, another the
@@ -43,7 +43,7 @@ pub struct JsonLimits {
 }
 
 impl Default for JsonLimits {
-    /// The limits of decisions.md §3: depth 32, 64 elements per array (e.g. `redirect_uris`), and 64 members
+    /// The limits of docs/contract.md §3: depth 32, 64 elements per array (e.g. `redirect_uris`), and 64 members
     /// per object (a metadata document has about 20 registered members; 64 leaves room for extensions).
     fn default() -> JsonLimits {
         JsonLimits {
@@ -102,7 +102,7 @@ fn describe(e: &serde_json::Error, limits: &JsonLimits) -> Error {
         serde_json::error::Category::Data => err!(InvalidJson, "{text}"),
         _ if text.starts_with("recursion limit exceeded") => err!(
             InvalidJson,
-            "JSON nesting deeper than {} at line {} column {} (decisions.md §3)",
+            "JSON nesting deeper than {} at line {} column {} (FET-02)",
             limits.max_depth.min(SERDE_JSON_MAX_DEPTH),
             e.line(),
             e.column()
@@ -144,7 +144,7 @@ impl ValueVisitor<'_> {
         let depth = self.depth.saturating_add(1);
         if depth > self.limits.max_depth {
             return Err(E::custom(format_args!(
-                "JSON nesting deeper than {} (decisions.md §3)",
+                "JSON nesting deeper than {} (FET-02)",
                 self.limits.max_depth
             )));
         }
@@ -203,7 +203,7 @@ impl<'de> Visitor<'de> for ValueVisitor<'_> {
         })? {
             if items.len() >= self.limits.max_array_items {
                 return Err(de::Error::custom(format_args!(
-                    "array has more than {} elements (decisions.md §3)",
+                    "array has more than {} elements (FET-02)",
                     self.limits.max_array_items
                 )));
             }
@@ -219,13 +219,13 @@ impl<'de> Visitor<'de> for ValueVisitor<'_> {
         while let Some(name) = map.next_key::<String>()? {
             if members.contains_key(&name) {
                 return Err(de::Error::custom(format_args!(
-                    "duplicate member {} in document (DOC JSON rule, RFC 8259 §4)",
+                    "duplicate member {} in document (FET-02, RFC 8259 §4)",
                     crate::error::quote_bounded(&name, MAX_QUOTED_NAME_CHARS)
                 )));
             }
             if members.len() >= self.limits.max_object_members {
                 return Err(de::Error::custom(format_args!(
-                    "object has more than {} members (decisions.md §3)",
+                    "object has more than {} members (FET-02)",
                     self.limits.max_object_members
                 )));
             }
@@ -345,7 +345,7 @@ mod tests {
         let cases: [(&str, &str); 6] = [
             (
                 r#"{"client_id":"https://a.example/c","client_id":"https://b.example/c"}"#,
-                "duplicate member \"client_id\" in document (DOC JSON rule, RFC 8259 §4)",
+                "duplicate member \"client_id\" in document (FET-02, RFC 8259 §4)",
             ),
             (r#"{"a":1,"\u0061":2}"#, "duplicate member \"a\""),
             (r#"{"\u0061":1,"a":2}"#, "duplicate member \"a\""),

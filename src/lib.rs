@@ -42,6 +42,7 @@ pub mod jwks;
 pub mod limits;
 pub mod redirect;
 pub mod result;
+pub mod rules;
 
 pub use client_id::{ClientIdUrl, DisplayHost};
 pub use config::{Config, ConfigError};

@@ -1,4 +1,4 @@
-//! Abuse limits on outgoing fetches (decisions.md §2): a global cap on concurrent fetches, a per-host cap and a
+//! Abuse limits on outgoing fetches (docs/contract.md §2): a global cap on concurrent fetches, a per-host cap and a
 //! per-host token bucket. A refusal is `rate_limited`, never a cached verdict: the next request may fetch.
 //!
 //! Every caller that attacks the engine with distinct client_ids on one host ends up here, so the per-host

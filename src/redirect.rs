@@ -1,5 +1,5 @@
 //! Matching an authorization request's `redirect_uri` against a client's registered `redirect_uris`
-//! (decisions.md §5; RED-02, RED-03).
+//! (docs/contract.md §5; RED-02, RED-03).
 //!
 //! The comparison is byte-exact (RFC 3986 §6.2.1 simple string comparison): nothing is parsed into a URL object,
 //! normalised, lower-cased or re-serialised, because any normalisation that the identity server applies and the
@@ -55,7 +55,7 @@ pub fn redirect_uri_matches(registered: &[String], requested: &str, loopback_any
 
 /// [`redirect_uri_matches`] as a check: a mismatch is a
 /// [`RedirectUriMismatch`](crate::error::ErrorCode::RedirectUriMismatch) error, which the host must show on an
-/// error page and never redirect to (decisions.md §5).
+/// error page and never redirect to (docs/contract.md §5).
 pub fn check_redirect_uri(
     registered: &[String],
     requested: &str,

@@ -1,4 +1,4 @@
-//! What a resolution hands back (decisions.md §6, §11.7).
+//! What a resolution hands back (docs/contract.md §6, §11.7).
 //!
 //! A [`ResolvedClient`] is one validated version of one document. It is built once per fetch, serialised to
 //! JSON once, and shared (behind an `Arc`) by every caller and every front end until the document changes, so a
@@ -182,7 +182,7 @@ impl Resolution {
         self.expires_at
     }
 
-    /// The CLI's ok line (decisions.md §11.7), without a trailing newline.
+    /// The CLI's ok line (docs/contract.md §11.7), without a trailing newline.
     pub fn to_json_line(&self) -> String {
         let c = &self.client;
         let mut out = String::with_capacity(c.client_json.len() + 160);

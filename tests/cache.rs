@@ -1,4 +1,4 @@
-//! Cache behaviour end to end (decisions.md §4; CAC-01..05): hits, expiry, revalidation, stale serving,
+//! Cache behaviour end to end (docs/contract.md §4; CAC-01..05): hits, expiry, revalidation, stale serving,
 //! eviction, single flight, and what a refresh reports as changed.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Every fetch outcome against a real HTTPS origin on loopback (decisions.md §2; FET-*, SIZE-01, SSRF-*).
+//! Every fetch outcome against a real HTTPS origin on loopback (docs/contract.md §2; FET-*, SIZE-01, SSRF-*).
 
 mod common;
 

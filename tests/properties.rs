@@ -347,7 +347,7 @@ proptest! {
 
 const LOOPBACK_HOSTS: [&str; 3] = ["127.0.0.1", "[::1]", "localhost"];
 
-/// The model of decisions.md §5, written independently of `redirect.rs`: equal strings match; otherwise, with
+/// The model of docs/contract.md §5, written independently of `redirect.rs`: equal strings match; otherwise, with
 /// the exception on, two `http://` URIs match when their authorities are the same loopback host string with or
 /// without a valid port, neither has a fragment, and everything after the authority is equal.
 fn model_matches(registered: &str, requested: &str, any_port: bool) -> bool {

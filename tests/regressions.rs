@@ -128,7 +128,7 @@ fn regression_extra_ca_file_dev_zero_is_a_config_error_not_an_endless_read() {
         let Err(e) = cimd::Engine::from_json(&config) else {
             panic!("{path}: accepted");
         };
-        assert!(e.0.contains(why), "{path}: {e}");
+        assert!(e.to_string().contains(why), "{path}: {e}");
         assert!(
             started.elapsed() < std::time::Duration::from_secs(5),
             "{path}: slow"

@@ -233,7 +233,7 @@ fn forbidden_members_and_order_of_checks() {
         let err = e.resolve_blocking(&url, None, None).unwrap_err();
         assert_eq!(err.code(), want, "{path}: {err}");
     }
-    // A client_id mismatch is reported before a forbidden member (decisions.md §11.1).
+    // A client_id mismatch is reported before a forbidden member (docs/contract.md §11.1).
     let url = w.url("c.example", "/order.json");
     let mut d = doc("https://other.example/order.json");
     d["client_secret"] = json!("s");

@@ -25,7 +25,7 @@ type DisplayHost struct {
 	Unicode string `json:"unicode"`
 }
 
-// Client is a validated client registration: the fields of decisions.md §6 that the document has (absent ones
+// Client is a validated client registration: the fields of docs/contract.md §6 that the document has (absent ones
 // are zero), plus facts about this answer.
 //
 // A *Client is shared: every Resolve that gets the same document version with the same Source and ExpiresAt

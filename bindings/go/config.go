@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Config is the engine's configuration: the JSON object of decisions.md §8, with the same keys as every other
+// Config is the engine's configuration: the JSON object of docs/contract.md §8, with the same keys as every other
 // cimd front end. A nil pointer or nil slice leaves the engine's default (safe for production); a set field is
 // sent as is. The engine, not this package, checks the values: an out-of-range number or an unknown method is
 // a *ConfigError from New.

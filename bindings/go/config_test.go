@@ -43,7 +43,7 @@ func TestConfigMarshalsToTheSharedKeys(t *testing.T) {
 	if err := json.Unmarshal(raw, &keys); err != nil {
 		t.Fatal(err)
 	}
-	// decisions.md §8, in its order.
+	// docs/contract.md §8, in its order.
 	want := []string{"allow_loopback", "private_network_allowlist", "extra_ca_file", "allowed_hosts", "denied_hosts",
 		"allow_query", "allow_root_path", "max_document_bytes", "connect_timeout_ms", "fetch_timeout_ms",
 		"min_cache_ttl_s", "max_cache_ttl_s", "stale_while_revalidate_s", "stale_if_error_s", "cache_max_entries",

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Code is one of the engine's error codes (decisions.md §7), the same snake_case string in every cimd front end.
+// Code is one of the engine's error codes (docs/contract.md §7), the same snake_case string in every cimd front end.
 type Code string
 
 // The error codes. The engine decides which one applies; this package only names them.

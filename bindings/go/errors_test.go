@@ -17,7 +17,7 @@ import (
 
 // TestErrorCodes provokes every error code the engine can produce against a local origin (all but internal,
 // which only a bug in cimd produces) and checks that it reaches Go as a typed *Error that errors.Is matches
-// with its sentinel, with the OAuth error of decisions.md §7 and a description.
+// with its sentinel, with the OAuth error of docs/contract.md §7 and a description.
 func TestErrorCodes(t *testing.T) {
 	ca := testorigin.NewCA(t)
 	o := testorigin.New(t, ca)
@@ -138,7 +138,7 @@ func TestErrorCodes(t *testing.T) {
 	}
 }
 
-// checkEngineError checks err against a sentinel and the contract of decisions.md §7.
+// checkEngineError checks err against a sentinel and the contract of docs/contract.md §7.
 func checkEngineError(t *testing.T, err error, want *cimd.Error) {
 	t.Helper()
 	if !errors.Is(err, want) {

@@ -1,4 +1,4 @@
-//! The client_id URL rules (decisions.md §1) on arbitrary bytes. The first byte picks the UrlRules switches.
+//! The client_id URL rules (docs/contract.md §1) on arbitrary bytes. The first byte picks the UrlRules switches.
 //! Beyond "no panic": an accepted client_id is kept byte for byte, and an independent reading of the raw string
 //! finds no scheme other than `https://`, no userinfo, no fragment, no dot segment, no control character.
 #![no_main]

@@ -1,4 +1,4 @@
-//! The configuration parser (decisions.md §8) on arbitrary bytes. An accepted configuration must satisfy the
+//! The configuration parser (docs/contract.md §8) on arbitrary bytes. An accepted configuration must satisfy the
 //! documented ranges; a rejected one must be a ConfigError with a message, never a panic.
 #![no_main]
 

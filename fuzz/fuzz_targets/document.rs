@@ -1,4 +1,4 @@
-//! Document intake and validation (decisions.md §3, §11.1) with arbitrary configurations. The first 4 bytes
+//! Document intake and validation (docs/contract.md §3, §11.1) with arbitrary configurations. The first 4 bytes
 //! derive the host policy (supported auth methods, grant and response types, JSON limits); the rest is the
 //! fetched body, validated for a fixed client_id. An accepted document must serialise to a valid ok line and
 //! validate again to the same metadata; a rejected one must carry a document-stage error code.

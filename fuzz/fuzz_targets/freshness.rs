@@ -1,4 +1,4 @@
-//! Cache-Control / Expires / Age / Date parsing (decisions.md §4, §11.3). Input: 8 bytes for the clock and the
+//! Cache-Control / Expires / Age / Date parsing (docs/contract.md §4, §11.3). Input: 8 bytes for the clock and the
 //! bounds, then header values separated by newlines: lines starting `e:` are Expires, `a:` Age, `d:` Date, any
 //! other line is a Cache-Control field line. The lifetime must always lie within the bounds.
 #![no_main]

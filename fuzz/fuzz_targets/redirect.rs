@@ -1,4 +1,4 @@
-//! redirect_uri matching (decisions.md §5) on arbitrary bytes: the first byte holds the flags, the rest is
+//! redirect_uri matching (docs/contract.md §5) on arbitrary bytes: the first byte holds the flags, the rest is
 //! split on newlines into registered URIs and, last, the requested one. Checks the contract: with the loopback
 //! exception off a match is byte equality; a requested URI with a fragment never matches; a relaxed match is
 //! only ever between `http://` loopback URIs; the mismatch error quotes a bounded, escaped URI.

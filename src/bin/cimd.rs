@@ -1,29 +1,37 @@
-//! `cimd`: resolve and lint Client ID Metadata Documents from the command line (decisions.md §9).
+//! `cimd`: resolve and lint Client ID Metadata Documents from the command line (docs/contract.md §9, §11.9,
+//! §11.10).
 //!
 //! ```text
 //! cimd resolve [--config FILE] [--redirect-uri URI] [--json] CLIENT_ID...
 //! cimd lint [--client-id URL] [--config FILE] [--redirect-uri URI] [--json] FILE
+//! cimd config-schema
 //! ```
 //!
 //! On a pipe it prints JSON Lines, one per CLIENT_ID; on a terminal (without `--json`) it explains each outcome
 //! and, for failures, how to fix them. Exit status: 0 all ok, 1 any rejected, 2 usage or configuration error.
+//! Options may come before or after the operands; `--` ends them. Output to a closed pipe ends the program
+//! quietly, with the exit status of what was done so far.
 
-use std::io::{IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use cimd::{Config, Engine, Error, ErrorCode, Resolution};
+use cimd::{Config, Engine, Error, Resolution};
 
 const USAGE: &str = "\
 usage:
   cimd resolve [--config FILE] [--redirect-uri URI] [--json] CLIENT_ID...
   cimd lint [--client-id URL] [--config FILE] [--redirect-uri URI] [--json] FILE
+  cimd config-schema
   cimd --help | --version
 
-resolve  fetch, validate and cache each CLIENT_ID (an https URL) in order, through one engine
-lint     validate a local client metadata document as a server would, without any network access
+resolve        fetch, validate and cache each CLIENT_ID (an https URL) in order, through one engine
+lint           validate a local client metadata document as a server would, without any network access,
+               and report every problem it has
+config-schema  print every configuration key (type, default, range, meaning) as JSON
 
-options (before the operands):
-  --config FILE        engine configuration, a JSON object (keys: see the README); default: safe defaults
+options (before or after the operands; -- ends them):
+  --config FILE        engine configuration, a JSON object (cimd config-schema lists the keys); default: safe
+                       defaults
   --redirect-uri URI   check URI as an authorization request's redirect_uri would be checked
   --client-id URL      (lint) the client_id the document is served at; default: its own client_id member
   --json               JSON Lines even on a terminal
@@ -39,16 +47,26 @@ struct Args {
     operands: Vec<String>,
 }
 
-#[derive(PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 enum Command {
     Resolve,
     Lint,
+    ConfigSchema,
 }
 
 enum Parsed {
     Run(Args),
     Help,
     Version,
+}
+
+/// The options that take a value, and which subcommands accept them.
+fn takes_value(name: &str, command: Command) -> bool {
+    match name {
+        "--config" | "--redirect-uri" => command != Command::ConfigSchema,
+        "--client-id" => command == Command::Lint,
+        _ => false,
+    }
 }
 
 fn parse_args(argv: &[String]) -> Result<Parsed, String> {
@@ -58,6 +76,7 @@ fn parse_args(argv: &[String]) -> Result<Parsed, String> {
     let command = match first.as_str() {
         "resolve" => Command::Resolve,
         "lint" => Command::Lint,
+        "config-schema" => Command::ConfigSchema,
         "-h" | "--help" | "help" => return Ok(Parsed::Help),
         "-V" | "--version" => return Ok(Parsed::Version),
         other => return Err(format!("unknown subcommand {other:?}")),
@@ -72,7 +91,11 @@ fn parse_args(argv: &[String]) -> Result<Parsed, String> {
     };
     let mut rest = argv[1..].iter();
     while let Some(arg) = rest.next() {
-        if !args.operands.is_empty() || !arg.starts_with('-') || arg == "-" {
+        if arg == "--" {
+            args.operands.extend(rest.by_ref().cloned());
+            break;
+        }
+        if !arg.starts_with('-') || arg == "-" {
             args.operands.push(arg.clone());
             continue;
         }
@@ -80,36 +103,44 @@ fn parse_args(argv: &[String]) -> Result<Parsed, String> {
             Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
             _ => (arg.as_str(), None),
         };
-        let mut value = |slot: &mut Option<String>| -> Result<(), String> {
+        if takes_value(name, command) {
+            // The value is the next argument, unless that is itself an option: then the value is missing, and
+            // the next argument is never swallowed (use --opt=VALUE for a value that starts with "--").
+            let value = match inline {
+                Some(v) => v,
+                None => match rest.as_slice().first() {
+                    Some(next) if !next.starts_with("--") => {
+                        rest.next();
+                        next.clone()
+                    }
+                    Some(next) => return Err(format!("{name} needs a value, but {next:?} follows it")),
+                    None => return Err(format!("{name} needs a value")),
+                },
+            };
+            let slot = match name {
+                "--config" => &mut args.config,
+                "--redirect-uri" => &mut args.redirect_uri,
+                _ => &mut args.client_id,
+            };
             if slot.is_some() {
                 return Err(format!("{name} given twice"));
             }
-            let v = match inline.clone() {
-                Some(v) => v,
-                None => rest
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| format!("{name} needs a value"))?,
-            };
-            *slot = Some(v);
-            Ok(())
-        };
+            *slot = Some(value);
+            continue;
+        }
         match name {
-            "--config" => value(&mut args.config)?,
-            "--redirect-uri" => value(&mut args.redirect_uri)?,
-            "--client-id" if args.command == Command::Lint => value(&mut args.client_id)?,
-            "--json" if inline.is_none() => args.json = true,
+            "--json" if inline.is_none() && command != Command::ConfigSchema => args.json = true,
             "-h" | "--help" => return Ok(Parsed::Help),
-            "--" => {
-                args.operands.extend(rest.by_ref().cloned());
-                break;
-            }
-            _ => return Err(format!("unknown option {name:?}")),
+            _ => return Err(format!("unknown option {name:?} for {first}")),
         }
     }
     match args.command {
         Command::Resolve if args.operands.is_empty() => Err("resolve needs at least one CLIENT_ID".into()),
-        Command::Lint if args.operands.len() != 1 => Err("lint needs exactly one FILE".into()),
+        Command::Lint if args.operands.len() != 1 => Err(format!(
+            "lint needs exactly one FILE, got {}",
+            args.operands.len()
+        )),
+        Command::ConfigSchema if !args.operands.is_empty() => Err("config-schema takes no operand".into()),
         _ => Ok(Parsed::Run(args)),
     }
 }
@@ -125,51 +156,77 @@ fn load_config(path: Option<&str>) -> Result<Config, String> {
     }
 }
 
+/// Where output goes. A write to a closed pipe (`cimd --help | head -1`) is not an error worth a message: it
+/// stops the output, and the program ends quietly.
+struct Out {
+    stdout: io::StdoutLock<'static>,
+    closed: bool,
+}
+
+impl Out {
+    fn new() -> Out {
+        Out {
+            stdout: io::stdout().lock(),
+            closed: false,
+        }
+    }
+
+    /// Writes one line; false once the reader has gone away.
+    fn line(&mut self, text: &str) -> bool {
+        if !self.closed {
+            let written = writeln!(self.stdout, "{text}").and_then(|()| self.stdout.flush());
+            self.closed = written.is_err();
+        }
+        !self.closed
+    }
+}
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut out = Out::new();
     let args = match parse_args(&argv) {
         Ok(Parsed::Run(a)) => a,
         Ok(Parsed::Help) => {
-            println!("{USAGE}");
+            out.line(USAGE);
             return ExitCode::SUCCESS;
         }
         Ok(Parsed::Version) => {
-            println!("cimd {}", env!("CARGO_PKG_VERSION"));
+            out.line(&format!("cimd {}", env!("CARGO_PKG_VERSION")));
             return ExitCode::SUCCESS;
         }
         Err(msg) => {
-            eprintln!("cimd: {msg}\n\n{USAGE}");
+            let _ = writeln!(io::stderr(), "cimd: {msg}\n\n{USAGE}");
             return ExitCode::from(2);
         }
     };
+    if args.command == Command::ConfigSchema {
+        out.line(&cimd::config::schema_json().to_string());
+        return ExitCode::SUCCESS;
+    }
     let engine =
         match load_config(args.config.as_deref()).and_then(|c| Engine::new(c).map_err(|e| e.to_string())) {
             Ok(e) => e,
             Err(msg) => {
-                eprintln!("cimd: {msg}");
+                let _ = writeln!(io::stderr(), "cimd: {msg}");
                 return ExitCode::from(2);
             }
         };
-    let human = !args.json && std::io::stdout().is_terminal();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let human = !args.json && io::stdout().is_terminal();
     let mut all_ok = true;
-    let mut emit = |label: &str, result: Result<Resolution, Error>, out: &mut dyn Write| {
-        all_ok &= result.is_ok();
-        let text = if human {
-            human_form(label, &result, args.command == Command::Lint)
-        } else {
-            json_line(&result)
-        };
-        // A closed pipe is not worth a panic; the exit status still tells.
-        let _ = writeln!(out, "{text}");
-        let _ = out.flush();
-    };
     match args.command {
         Command::Resolve => {
             for client_id in &args.operands {
                 let result = engine.resolve_blocking(client_id, args.redirect_uri.as_deref(), None);
-                emit(client_id, result, &mut out);
+                all_ok &= result.is_ok();
+                let text = match (&result, human) {
+                    (Ok(r), true) => human_ok(client_id, r, false),
+                    (Ok(r), false) => r.to_json_line(),
+                    (Err(e), true) => human_rejected(client_id, std::slice::from_ref(e)),
+                    (Err(e), false) => e.to_json_line(),
+                };
+                if !out.line(&text) {
+                    break;
+                }
             }
         }
         Command::Lint => {
@@ -177,13 +234,21 @@ fn main() -> ExitCode {
             let body = match std::fs::read(file) {
                 Ok(b) => b,
                 Err(e) => {
-                    eprintln!("cimd: cannot read {file:?}: {e}");
+                    let _ = writeln!(io::stderr(), "cimd: cannot read {file:?}: {e}");
                     return ExitCode::from(2);
                 }
             };
-            let result = engine.lint(&body, args.client_id.as_deref(), args.redirect_uri.as_deref());
-            emit(file, result, &mut out);
+            let result = engine.lint_all(&body, args.client_id.as_deref(), args.redirect_uri.as_deref());
+            all_ok = result.is_ok();
+            let text = match (&result, human) {
+                (Ok(r), true) => human_ok(file, r, true),
+                (Ok(r), false) => r.to_json_line(),
+                (Err(findings), true) => human_rejected(file, findings),
+                (Err(findings), false) => Error::lint_json_line(findings),
+            };
+            out.line(&text);
         }
+        Command::ConfigSchema => {}
     }
     if all_ok {
         ExitCode::SUCCESS
@@ -192,89 +257,59 @@ fn main() -> ExitCode {
     }
 }
 
-fn json_line(result: &Result<Resolution, Error>) -> String {
-    match result {
-        Ok(r) => r.to_json_line(),
-        Err(e) => e.to_json_line(),
+fn human_ok(label: &str, r: &Resolution, lint: bool) -> String {
+    let m = r.metadata();
+    let mut s = format!("OK  {label}\n");
+    let host = r.client().display_host();
+    s += &format!("    client_id      {}\n", m.client_id);
+    if let Some(name) = &m.client_name {
+        s += &format!("    name           {name}\n");
     }
+    if host.unicode != host.ascii {
+        s += &format!("    host           {} ({})\n", host.unicode, host.ascii);
+    } else {
+        s += &format!("    host           {}\n", host.ascii);
+    }
+    s += &format!("    auth method    {}\n", m.token_endpoint_auth_method);
+    s += &format!("    grant types    {}\n", m.grant_types.join(", "));
+    for (i, uri) in m.redirect_uris.iter().enumerate() {
+        let label = if i == 0 {
+            "redirect_uris  "
+        } else {
+            "               "
+        };
+        s += &format!("    {label}{uri}\n");
+    }
+    if !lint {
+        s += &format!(
+            "    source         {} (fresh until {})\n",
+            r.source().as_str(),
+            cimd::result::rfc3339(r.expires_at())
+        );
+    }
+    for w in r.client().warnings() {
+        s += &format!("    warning        {}\n", cimd::rules::warning_sentence(w));
+    }
+    if !r.client().changed().is_empty() {
+        s += &format!("    changed        {}\n", r.client().changed().join(", "));
+    }
+    s.trim_end().to_owned()
 }
 
-/// How a client developer fixes each kind of failure.
-fn fix_hint(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::InvalidClientIdUrl => {
-            "publish the document at a plain https URL with a path, no query, fragment, userinfo, dot segments or IP address"
-        }
-        ErrorCode::HostNotAllowed => "this server only accepts clients from the hosts its operator listed",
-        ErrorCode::BlockedAddress => "serve the document from a publicly routable address",
-        ErrorCode::DnsError => "check that the host name exists in public DNS",
-        ErrorCode::ConnectError => "check that the host accepts HTTPS connections on that port",
-        ErrorCode::TlsError => "serve a valid certificate for the host from a publicly trusted CA",
-        ErrorCode::Timeout => "the host must answer within the server's time limit (default 5 s)",
-        ErrorCode::HttpStatus => "serve the document with status 200 at exactly this URL",
-        ErrorCode::RedirectNotFollowed => "serve the document at the client_id URL itself; redirects are not followed",
-        ErrorCode::TooLarge => "keep the document small (servers read at most 5 KB by default)",
-        ErrorCode::InvalidContentType => "serve it as Content-Type: application/json, without compression",
-        ErrorCode::InvalidJson => "fix the JSON: UTF-8, no duplicate member names, no trailing commas",
-        ErrorCode::InvalidMetadata => "fix the field named above (see RFC 7591 §2 for the metadata fields)",
-        ErrorCode::ClientIdMismatch => "set client_id in the document to the exact URL it is served at, byte for byte",
-        ErrorCode::ForbiddenMetadata => "remove secrets and private keys; use none or private_key_jwt",
-        ErrorCode::UnsupportedAuthMethod => {
-            "list a method this server supports (usually none) in token_endpoint_auth_methods_supported"
-        }
-        ErrorCode::RedirectUriMismatch => "register the exact redirect URI in redirect_uris",
-        ErrorCode::RateLimited => "the server is limiting fetches to this host; try again shortly",
-        ErrorCode::Internal => "this is a bug in cimd; please report it",
+fn human_rejected(label: &str, findings: &[Error]) -> String {
+    let mut s = format!("REJECTED  {label}");
+    if findings.len() > 1 {
+        s += &format!(" ({} problems)", findings.len());
     }
-}
-
-fn human_form(label: &str, result: &Result<Resolution, Error>, lint: bool) -> String {
-    match result {
-        Ok(r) => {
-            let m = r.metadata();
-            let mut s = format!("OK  {label}\n");
-            let host = r.client().display_host();
-            s += &format!("    client_id      {}\n", m.client_id);
-            if let Some(name) = &m.client_name {
-                s += &format!("    name           {name}\n");
-            }
-            if host.unicode != host.ascii {
-                s += &format!("    host           {} ({})\n", host.unicode, host.ascii);
-            } else {
-                s += &format!("    host           {}\n", host.ascii);
-            }
-            s += &format!("    auth method    {}\n", m.token_endpoint_auth_method);
-            s += &format!("    grant types    {}\n", m.grant_types.join(", "));
-            for (i, uri) in m.redirect_uris.iter().enumerate() {
-                s += &format!(
-                    "    {}{uri}\n",
-                    if i == 0 {
-                        "redirect_uris  "
-                    } else {
-                        "               "
-                    }
-                );
-            }
-            if !lint {
-                s += &format!(
-                    "    source         {} (fresh until {})\n",
-                    r.source().as_str(),
-                    cimd::result::rfc3339(r.expires_at())
-                );
-            }
-            for w in r.client().warnings() {
-                s += &format!("    warning        {w}\n");
-            }
-            if !r.client().changed().is_empty() {
-                s += &format!("    changed        {}\n", r.client().changed().join(", "));
-            }
-            s.trim_end().to_owned()
+    for (i, e) in findings.iter().enumerate() {
+        if findings.len() > 1 {
+            s += &format!("\n  {}.", i + 1);
         }
-        Err(e) => format!(
-            "REJECTED  {label}\n    error   {}\n    why     {}\n    fix     {}",
-            e.code(),
-            e.description(),
-            fix_hint(e.code())
-        ),
+        s += &format!("\n    error   {}", e.code());
+        if let Some(rule) = e.rule() {
+            s += &format!("\n    rule    {rule} (docs/contract.md)");
+        }
+        s += &format!("\n    why     {}\n    fix     {}", e.description(), e.fix());
     }
+    s
 }

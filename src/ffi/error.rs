@@ -1,6 +1,6 @@
 //! Error objects: why a configuration or a request was refused.
 //!
-//! The engine's error codes (decisions.md §7) get stable numbers here, in [`cimd_code`]. The numbering
+//! The engine's error codes (docs/contract.md §7) get stable numbers here, in [`cimd_code`]. The numbering
 //! belongs to the C ABI, not to the engine: [`code_number`] is an exhaustive match, so a code added to the
 //! engine does not compile until it has been given the next free number here.
 
@@ -276,7 +276,7 @@ mod tests {
         let mut numbers = std::collections::HashSet::new();
         for (i, code) in ErrorCode::ALL.iter().enumerate() {
             let n = code_number(*code) as u32;
-            // Numbers follow the order of decisions.md §7, from 1; 0 is "none".
+            // Numbers follow the order of docs/contract.md §7, from 1; 0 is "none".
             assert_eq!(n, i as u32 + 1);
             assert!(numbers.insert(n));
             // SAFETY: a non-NULL result is a static NUL-terminated string.

@@ -72,7 +72,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 // metadata serves RFC 8414 authorization-server metadata, with the members cimd asks a server to advertise
-// (decisions.md §10): clients such as Claude use a URL client_id only when all of them are present.
+// (docs/contract.md §10): clients such as Claude use a URL client_id only when all of them are present.
 func (s *Server) metadata(w http.ResponseWriter, _ *http.Request) {
 	doc := map[string]any{
 		"issuer":                                s.opts.Issuer,

@@ -15,7 +15,7 @@ What to look at:
 - ``CimdClient.check_redirect_uri``: the engine decides; a mismatch is shown on an error page and never
   redirected to.
 - ``/.well-known/oauth-authorization-server``: the discovery fields clients look for before using a URL
-  client_id (decisions.md §10).
+  client_id (docs/contract.md §10).
 - The consent page shows the client's name next to the client_id's host, which is what the user can trust.
 """
 
@@ -182,7 +182,7 @@ def create_app(
     registered: Optional[List[RegisteredClient]] = None,
     issuer: Optional[str] = None,
 ) -> Flask:
-    """Builds the server. ``engine_config`` is the cimd configuration (decisions.md §8); by default it is read
+    """Builds the server. ``engine_config`` is the cimd configuration (docs/contract.md §8); by default it is read
     from the JSON file named by $CIMD_CONFIG, else the production defaults apply."""
     if engine_config is None and os.environ.get("CIMD_CONFIG"):
         with open(os.environ["CIMD_CONFIG"], encoding="utf-8") as config_file:

@@ -1,4 +1,4 @@
-"""The result of a resolution: a frozen, typed view of the engine's JSON (decisions.md §6, §11.7)."""
+"""The result of a resolution: a frozen, typed view of the engine's JSON (docs/contract.md §6, §11.7)."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ class Engine:
     resolves of one client_id share a single fetch. An engine created before ``fork()`` keeps working in the
     child (gunicorn's pre-fork model): the child inherits the cache.
 
-    ``config`` takes the configuration keys every cimd front end shares (decisions.md §8), validated by the
+    ``config`` takes the configuration keys every cimd front end shares (docs/contract.md §8), validated by the
     engine; ``None`` or ``{}`` gives the production defaults. An unknown key, a wrong type or an out-of-range
     value raises :class:`~cimd_engine.ConfigError`.
 
@@ -237,7 +237,7 @@ class Engine:
 
     def discovery_metadata(self) -> dict[str, Any]:
         """The fields to add to the server's authorization-server metadata (RFC 8414 / OpenID discovery) so
-        that clients know they may use URL client_ids (decisions.md §10).
+        that clients know they may use URL client_ids (docs/contract.md §10).
 
         >>> Engine().discovery_metadata()["client_id_metadata_document_supported"]
         True

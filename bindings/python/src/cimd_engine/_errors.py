@@ -8,7 +8,7 @@ from typing import Optional
 class CimdError(Exception):
     """A client_id could not be resolved, or an engine could not be built.
 
-    Every error carries the engine's stable error code (decisions.md §7, the same string in every cimd front
+    Every error carries the engine's stable error code (docs/contract.md §7, the same string in every cimd front
     end), a description that names the broken rule, and the OAuth 2.0 error a server should answer with.
     Catch the subclass that matches what your server does next:
 

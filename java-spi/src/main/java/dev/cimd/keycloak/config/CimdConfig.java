@@ -14,7 +14,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The component's settings in the admin console, one per engine configuration key (decisions.md §8), and their
+ * The component's settings in the admin console, one per engine configuration key (docs/contract.md §8), and their
  * translation into the engine's configuration JSON. Each property's name <em>is</em> the engine key, so the
  * realm JSON, the admin console, the CLI's config file and the other bindings all use the same words.
  *

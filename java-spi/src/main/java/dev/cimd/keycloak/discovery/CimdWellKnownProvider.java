@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Keycloak's own discovery document, plus what the realm's cimd engine says to advertise (decisions.md §10):
+ * Keycloak's own discovery document, plus what the realm's cimd engine says to advertise (docs/contract.md §10):
  * {@code client_id_metadata_document_supported: true}, its auth methods ({@code none}, and {@code private_key_jwt}
  * when enabled) in {@code token_endpoint_auth_methods_supported}, and {@code S256} in
  * {@code code_challenge_methods_supported}. Clients such as Claude choose CIMD only when all three are present.

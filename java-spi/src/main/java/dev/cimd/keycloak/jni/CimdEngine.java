@@ -52,7 +52,7 @@ public final class CimdEngine implements AutoCloseable {
     }
 
     /**
-     * A new engine for a configuration JSON object (decisions.md §8).
+     * A new engine for a configuration JSON object (docs/contract.md §8).
      *
      * @throws IllegalArgumentException when the engine refuses the configuration; the message names the key
      */
@@ -84,7 +84,7 @@ public final class CimdEngine implements AutoCloseable {
     }
 
     /**
-     * Resolves {@code clientId}, checking {@code redirectUri} when it is not null (decisions.md §5).
+     * Resolves {@code clientId}, checking {@code redirectUri} when it is not null (docs/contract.md §5).
      *
      * @param timeout bounds a fetch, when one is needed (null: the configured deadlines)
      * @throws CimdException when the engine refuses the client_id or the redirect URI
@@ -190,7 +190,7 @@ public final class CimdEngine implements AutoCloseable {
         return parse(call(CimdNative::entriesJson));
     }
 
-    /** The authorization-server metadata to advertise (decisions.md §10). */
+    /** The authorization-server metadata to advertise (docs/contract.md §10). */
     public JsonNode discovery() {
         return parse(call(CimdNative::discoveryJson));
     }

@@ -1,7 +1,7 @@
 package dev.cimd.keycloak.jni;
 
 /**
- * The engine refused a client_id (or its keys). {@link #code()} is the stable cimd error code (decisions.md §7,
+ * The engine refused a client_id (or its keys). {@link #code()} is the stable cimd error code (docs/contract.md §7,
  * e.g. {@code blocked_address}), {@link #description()} the sentence naming the broken rule, {@link #oauthError()}
  * the OAuth error the server should answer with.
  */

@@ -7,7 +7,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * One validated version of a client's metadata document, as the engine reports it (decisions.md §6): the
+ * One validated version of a client's metadata document, as the engine reports it (docs/contract.md §6): the
  * effective registration after validation and auth-method negotiation. Immutable; decoded once per document
  * version ({@link #generation()}) and shared by every request that sees that version.
  */

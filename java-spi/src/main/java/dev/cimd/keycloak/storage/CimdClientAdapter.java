@@ -27,7 +27,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * A read-only Keycloak client for one resolved document version (decisions.md §6 → Keycloak's client model).
+ * A read-only Keycloak client for one resolved document version (docs/contract.md §6 → Keycloak's client model).
  *
  * <ul>
  *   <li>clientId: the exact URL; protocol openid-connect; standard flow (authorization code) only;</li>

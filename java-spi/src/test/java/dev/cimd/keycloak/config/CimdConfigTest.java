@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CimdConfigTest {
-    /** decisions.md §8 plus the two JSON bounds of the README: every engine key is a component setting. */
+    /** docs/contract.md §8 plus the two JSON bounds of the README: every engine key is a component setting. */
     static final List<String> ENGINE_KEYS = List.of("allow_loopback", "private_network_allowlist", "extra_ca_file",
             "allowed_hosts", "denied_hosts", "allow_query", "allow_root_path", "max_document_bytes",
             "connect_timeout_ms", "fetch_timeout_ms", "min_cache_ttl_s", "max_cache_ttl_s", "stale_while_revalidate_s",
