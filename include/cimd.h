@@ -38,7 +38,7 @@
 #define CIMD_ABI_VERSION_MAJOR 1
 
 // Minor version of the C ABI described by this header.
-#define CIMD_ABI_VERSION_MINOR 0
+#define CIMD_ABI_VERSION_MINOR 1
 
 // Patch version of the C ABI described by this header.
 #define CIMD_ABI_VERSION_PATCH 0
@@ -256,6 +256,16 @@ cimd_status cimd_stats_json(const struct cimd_engine *engine,
 // `engine` is NULL or a live engine; `out` is NULL or valid for writes.
 cimd_status cimd_discovery_json(const struct cimd_engine *engine,
                                 struct cimd_bytes *out);
+
+// The description of every configuration key, as the JSON object `{"keys": [...]}`: for each key its `name`,
+// `title`, `type` (`boolean`, `integer`, `string`, `string_list`, `object`, `object_list`), `default`, `min`,
+// `max` and `unit` (integers), `values` (closed lists), `fields` (objects) and `description`. The same text as
+// `cimd config-schema`; bindings and settings forms read it instead of restating the keys. Needs no engine. On
+// success `*out` receives a buffer the caller owns and releases with `cimd_bytes_free`.
+//
+// # Safety
+// `out` is NULL or valid for writes.
+cimd_status cimd_config_schema_json(struct cimd_bytes *out);
 
 // The cache entries, for operators, as a JSON array of objects with `client_id`, `state` (`fresh`, `stale`,
 // `expired`), `fetched_at`, `confirmed_at`, `expires_at`, `generation`, `etag`, `bytes`, `client_name` and

@@ -172,7 +172,7 @@ const fn means(spec: KeySpec, meaning: &'static str) -> KeySpec {
     KeySpec { meaning, ..spec }
 }
 
-/// Every configuration key, in the order of docs/contract.md §8.
+/// Every configuration key, in the order of docs/contract.md §8 and the README's table.
 pub const KEYS: [KeySpec; 25] = [
     means(
         key("allow_loopback", "Allow loopback (development only)", KeyType::Boolean, "false"),
@@ -255,6 +255,10 @@ pub const KEYS: [KeySpec; 25] = [
         int("cache_max_entries", "Cache max entries", "10000", 1, 10_000_000, "entries"),
         "Most documents cached.",
     ),
+    means(
+        int("cache_max_bytes", "Cache max bytes", "67108864", 4096, 1 << 40, "bytes"),
+        "Most bytes the cache holds (documents and their serialisations).",
+    ),
     KeySpec {
         values: &KNOWN_AUTH_METHODS,
         ..means(
@@ -308,10 +312,6 @@ pub const KEYS: [KeySpec; 25] = [
             "Per-host token bucket; a fetch beyond it is rate_limited.",
         )
     },
-    means(
-        int("cache_max_bytes", "Cache max bytes", "67108864", 4096, 1 << 40, "bytes"),
-        "Most bytes the cache holds (documents and their serialisations).",
-    ),
     means(
         int("max_json_depth", "Max JSON depth", "32", 2, 128, ""),
         "Nesting bound for documents.",

@@ -395,6 +395,19 @@ pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_discoveryJson<'loca
     .resolve::<Throw>()
 }
 
+/// `static native String configSchema()`: the description of every configuration key (docs/contract.md §8), the
+/// same JSON as `cimd config-schema`; the Keycloak settings form is built from it.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_configSchema<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JString<'local> {
+    env.with_env(|env| -> Result<JString<'local>, Failure> {
+        java_string(env, &crate::config::schema_json().to_string())
+    })
+    .resolve::<Throw>()
+}
+
 /// `static native String version()`: the engine's crate version, logged when the library loads.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_version<'local>(

@@ -263,6 +263,17 @@ func abiJSON(engine *C.cimd_engine, call jsonCall) ([]byte, uint32) {
 	return out, statusOK
 }
 
+// abiSchemaJSON is cimd_config_schema_json, copied into Go memory.
+func abiSchemaJSON() ([]byte, uint32) {
+	var buf C.cimd_bytes
+	if status := C.cimd_config_schema_json(&buf); status != statusOK {
+		return nil, uint32(status)
+	}
+	out := C.GoBytes(unsafe.Pointer(buf.data), C.int(buf.len))
+	C.cimd_bytes_free(&buf)
+	return out, statusOK
+}
+
 // errorDetails copies an error object into Go values and frees it.
 func takeError(cerr *C.cimd_error) (status uint32, code, message, oauthError string, transient bool) {
 	d := C.cimdgo_error_read(cerr)

@@ -6,7 +6,8 @@ import (
 )
 
 // Config is the engine's configuration: the JSON object of docs/contract.md §8, with the same keys as every other
-// cimd front end. A nil pointer or nil slice leaves the engine's default (safe for production); a set field is
+// cimd front end. ConfigSchema returns the engine's own description of each key (type, default, range, meaning);
+// a test fails when a key of that description has no field here. A nil pointer or nil slice leaves the engine's default (safe for production); a set field is
 // sent as is. The engine, not this package, checks the values: an out-of-range number or an unknown method is
 // a *ConfigError from New.
 //
@@ -59,6 +60,10 @@ type Config struct {
 	PerHostConcurrency *uint64 `json:"per_host_concurrency,omitempty"`
 	// Per-host token bucket. Default 60 per minute, burst 20.
 	PerHostRate *RateLimit `json:"per_host_rate,omitempty"`
+	// Nesting bound for documents. Default 32.
+	MaxJSONDepth *uint64 `json:"max_json_depth,omitempty"`
+	// Most elements in any array of a document, e.g. redirect_uris. Default 64.
+	MaxArrayItems *uint64 `json:"max_array_items,omitempty"`
 
 	// Extra holds keys this struct does not name (for instance keys added to the engine after this package was
 	// written). They are sent as given; a key that a field above also sets is an error from New.
@@ -117,4 +122,39 @@ func (c Config) cacheBound() int {
 		return int(*c.CacheMaxEntries)
 	}
 	return engineDefault
+}
+
+// ConfigKey is the engine's description of one configuration key (docs/contract.md §8).
+type ConfigKey struct {
+	Name        string   `json:"name"`
+	Title       string   `json:"title"`
+	Type        string   `json:"type"` // boolean, integer, string, string_list, object or object_list
+	Default     any      `json:"default"`
+	Min         *uint64  `json:"min,omitempty"`
+	Max         *uint64  `json:"max,omitempty"`
+	Unit        string   `json:"unit,omitempty"`
+	Values      []string `json:"values,omitempty"`
+	Description string   `json:"description"`
+	Fields      []struct {
+		Name        string  `json:"name"`
+		Type        string  `json:"type"`
+		Min         *uint64 `json:"min,omitempty"`
+		Max         *uint64 `json:"max,omitempty"`
+		Description string  `json:"description"`
+	} `json:"fields,omitempty"`
+}
+
+// ConfigSchema is the engine's description of every configuration key, the same as `cimd config-schema`.
+func ConfigSchema() ([]ConfigKey, error) {
+	raw, status := abiSchemaJSON()
+	if status != statusOK {
+		return nil, statusError(status)
+	}
+	var schema struct {
+		Keys []ConfigKey `json:"keys"`
+	}
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		return nil, fmt.Errorf("cimd: decoding the engine's configuration schema: %w (a bug in the binding)", err)
+	}
+	return schema.Keys, nil
 }

@@ -3,6 +3,7 @@ package cimd_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -34,6 +35,8 @@ func TestConfigMarshalsToTheSharedKeys(t *testing.T) {
 		MaxConcurrentFetches:    cimd.Ptr[uint64](32),
 		PerHostConcurrency:      cimd.Ptr[uint64](4),
 		PerHostRate:             &cimd.RateLimit{PerMinute: 60, Burst: 20},
+		MaxJSONDepth:            cimd.Ptr[uint64](32),
+		MaxArrayItems:           cimd.Ptr[uint64](64),
 	}
 	raw, err := json.Marshal(cfg)
 	if err != nil {
@@ -43,19 +46,29 @@ func TestConfigMarshalsToTheSharedKeys(t *testing.T) {
 	if err := json.Unmarshal(raw, &keys); err != nil {
 		t.Fatal(err)
 	}
-	// docs/contract.md §8, in its order.
-	want := []string{"allow_loopback", "private_network_allowlist", "extra_ca_file", "allowed_hosts", "denied_hosts",
-		"allow_query", "allow_root_path", "max_document_bytes", "connect_timeout_ms", "fetch_timeout_ms",
-		"min_cache_ttl_s", "max_cache_ttl_s", "stale_while_revalidate_s", "stale_if_error_s", "cache_max_entries",
-		"auth_methods_supported", "grant_types_supported", "response_types_supported", "loopback_any_port",
-		"max_concurrent_fetches", "per_host_concurrency", "per_host_rate", "cache_max_bytes"}
-	for _, k := range want {
-		if _, ok := keys[k]; !ok {
-			t.Errorf("key %q missing from %s", k, raw)
+	// Every key the engine describes is a field of Config, and every field is a key the engine describes.
+	schema, err := cimd.ConfigSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range schema {
+		if _, ok := keys[k.Name]; !ok {
+			t.Errorf("the engine's key %q has no field in cimd.Config (marshalled: %s)", k.Name, raw)
 		}
 	}
-	if len(keys) != len(want) {
-		t.Errorf("%d keys, want %d: %s", len(keys), len(want), raw)
+	if len(keys) != len(schema) {
+		t.Errorf("Config sets %d keys, the engine describes %d: %s", len(keys), len(schema), raw)
+	}
+	fields := reflect.TypeOf(cimd.Config{})
+	named := map[string]bool{}
+	for _, k := range schema {
+		named[k.Name] = true
+	}
+	for i := 0; i < fields.NumField(); i++ {
+		tag := strings.Split(fields.Field(i).Tag.Get("json"), ",")[0]
+		if tag != "-" && !named[tag] {
+			t.Errorf("Config field %s names %q, which the engine does not describe", fields.Field(i).Name, tag)
+		}
 	}
 	// Without the file named above the engine refuses it; with it cleared, the engine takes every key.
 	cfg.ExtraCAFile = nil
@@ -73,12 +86,12 @@ func TestConfigMarshalsToTheSharedKeys(t *testing.T) {
 
 func TestConfigErrorsComeFromTheEngine(t *testing.T) {
 	for name, cfg := range map[string]cimd.Config{
-		"unknown key":          {Extra: map[string]any{"max_doc_bytes": 100}},
-		"wrong type":           {Extra: map[string]any{"allow_query": "yes"}},
-		"out of range":         {MaxDocumentBytes: cimd.Ptr[uint64](0)},
-		"empty required list":  {AuthMethodsSupported: []string{}},
-		"shared-secret method": {AuthMethodsSupported: []string{"client_secret_basic"}},
-		"unreadable CA file":   {ExtraCAFile: cimd.Ptr("/nonexistent/ca.pem")},
+		"unknown key":         {Extra: map[string]any{"max_doc_bytes": 100}},
+		"wrong type":          {Extra: map[string]any{"allow_query": "yes"}},
+		"out of range":        {MaxDocumentBytes: cimd.Ptr[uint64](0)},
+		"empty required list": {AuthMethodsSupported: []string{}},
+		"unknown method":      {AuthMethodsSupported: []string{"client_secret"}},
+		"unreadable CA file":  {ExtraCAFile: cimd.Ptr("/nonexistent/ca.pem")},
 	} {
 		e, err := cimd.New(cfg)
 		if err == nil {
@@ -101,6 +114,41 @@ func TestConfigErrorsComeFromTheEngine(t *testing.T) {
 		t.Fatalf("Extra with a known key: %v", err)
 	}
 	_ = e.Close()
+}
+
+func TestConfigSchemaDescribesEveryKey(t *testing.T) {
+	schema, err := cimd.ConfigSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range schema {
+		if k.Title == "" || k.Description == "" || k.Type == "" {
+			t.Errorf("%s: incomplete description %+v", k.Name, k)
+		}
+		if k.Type == "integer" {
+			if k.Min == nil || k.Max == nil {
+				t.Errorf("%s: an integer without bounds", k.Name)
+				continue
+			}
+			// One past the top is refused, naming the key.
+			_, err := cimd.New(cimd.Config{Extra: map[string]any{k.Name: *k.Max + 1}})
+			var ce *cimd.ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(ce.Description, k.Name) {
+				t.Errorf("%s = max+1: err = %v", k.Name, err)
+			}
+		}
+	}
+	// A host may pass its own method list, shared-secret methods included (docs/contract.md §12.2).
+	e, err := cimd.New(cimd.Config{AuthMethodsSupported: []string{"client_secret_basic", "none", "private_key_jwt"}})
+	if err != nil {
+		t.Fatalf("a host's own method list: %v", err)
+	}
+	_ = e.Close()
+	// Errors name the key path.
+	_, err = cimd.New(cimd.Config{Extra: map[string]any{"per_host_rate": map[string]any{"per_minute": 60}}})
+	if err == nil || !strings.Contains(err.Error(), "per_host_rate.burst: missing") {
+		t.Errorf("a missing nested field: err = %v", err)
+	}
 }
 
 func TestDiscoveryMetadata(t *testing.T) {

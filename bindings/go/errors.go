@@ -42,7 +42,8 @@ type Error struct {
 	// Description is a sentence that names the broken rule and its requirement id, for logs and error pages
 	// (escape it for HTML: it may quote the client_id).
 	Description string
-	// OAuthError is "invalid_client", "invalid_request", "temporarily_unavailable" or "server_error".
+	// OAuthError is "invalid_client", "unauthorized_client" (no authentication method in common, draft -03 §6),
+	// "invalid_request", "temporarily_unavailable" or "server_error".
 	OAuthError string
 	// Transient is true when the failure says nothing about the client and may pass (DNS, connect, TLS,
 	// timeout, rate limits, internal): the server may answer temporarily_unavailable and the user may retry.

@@ -155,6 +155,9 @@ func checkEngineError(t *testing.T, err error, want *cimd.Error) {
 	switch ce.Code {
 	case cimd.CodeRedirectURIMismatch:
 		wantOAuth = "invalid_request"
+	case cimd.CodeUnsupportedAuthMethod:
+		// Draft -03 §6 (AUTH-16): no method in common is unauthorized_client.
+		wantOAuth = "unauthorized_client"
 	case cimd.CodeRateLimited:
 		wantOAuth, wantTransient = "temporarily_unavailable", true
 	case cimd.CodeDNSError, cimd.CodeConnectError, cimd.CodeTLSError, cimd.CodeTimeout:

@@ -170,6 +170,25 @@ pub unsafe extern "C" fn cimd_discovery_json(
     unsafe { engine_json(engine, out, Engine::discovery_metadata) }
 }
 
+/// The description of every configuration key, as the JSON object `{"keys": [...]}`: for each key its `name`,
+/// `title`, `type` (`boolean`, `integer`, `string`, `string_list`, `object`, `object_list`), `default`, `min`,
+/// `max` and `unit` (integers), `values` (closed lists), `fields` (objects) and `description`. The same text as
+/// `cimd config-schema`; bindings and settings forms read it instead of restating the keys. Needs no engine. On
+/// success `*out` receives a buffer the caller owns and releases with `cimd_bytes_free`.
+///
+/// # Safety
+/// `out` is NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn cimd_config_schema_json(out: *mut cimd_bytes) -> cimd_status {
+    status_boundary(|| {
+        let out = required_out(out)?;
+        let json = cimd_bytes::json(&crate::config::schema_json());
+        // SAFETY: `out` is valid for writes per the contract.
+        unsafe { out.write(json) };
+        Ok(())
+    })
+}
+
 /// The cache entries, for operators, as a JSON array of objects with `client_id`, `state` (`fresh`, `stale`,
 /// `expired`), `fetched_at`, `confirmed_at`, `expires_at`, `generation`, `etag`, `bytes`, `client_name` and
 /// `changed`. On success `*out` receives a buffer the caller owns and releases with `cimd_bytes_free`.

@@ -57,8 +57,8 @@ mod panic;
 
 pub use bytes::{cimd_bytes, cimd_bytes_free};
 pub use engine::{
-    cimd_discovery_json, cimd_engine, cimd_engine_free, cimd_engine_new, cimd_entries_json, cimd_invalidate,
-    cimd_stats_json,
+    cimd_config_schema_json, cimd_discovery_json, cimd_engine, cimd_engine_free, cimd_engine_new,
+    cimd_entries_json, cimd_invalidate, cimd_stats_json,
 };
 pub use error::{
     cimd_code, cimd_code_name, cimd_error, cimd_error_code, cimd_error_free, cimd_error_is_transient,

@@ -11,7 +11,7 @@ use super::panic::value_boundary;
 /// Major version of the C ABI described by this header.
 pub const CIMD_ABI_VERSION_MAJOR: u32 = 1;
 /// Minor version of the C ABI described by this header.
-pub const CIMD_ABI_VERSION_MINOR: u32 = 0;
+pub const CIMD_ABI_VERSION_MINOR: u32 = 1;
 /// Patch version of the C ABI described by this header.
 pub const CIMD_ABI_VERSION_PATCH: u32 = 0;
 

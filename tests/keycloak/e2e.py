@@ -26,7 +26,10 @@ from dochost import DocHost  # noqa: E402
 APP = "https://app.example.com"
 TOOLS = "https://tools.example.org"
 KEYS = "https://keys.example.com"
-HOSTS = ["app.example.com", "tools.example.org", "keys.example.com", "localhost"]
+# The hosts of the published client documents (tests/fixtures/clients), served at their real client_id URLs.
+PUBLISHED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "clients")
+PUBLISHED_HOSTS = ["www.mcpjam.com", "vscode.dev", "claude.ai", "chatgpt.com"]
+HOSTS = ["app.example.com", "tools.example.org", "keys.example.com", "localhost"] + PUBLISHED_HOSTS
 REALM, JWT_REALM = "cimd", "cimd-jwt"
 WEB = f"{APP}/clients/web.json"
 WEB_CB = f"{APP}/oauth/callback"
@@ -36,6 +39,7 @@ MISMATCH = f"{APP}/clients/mismatch.json"
 BLOCKED = "https://blocked.example/clients/app.json"
 PKJWT = f"{TOOLS}/clients/agent.json"
 PKJWT_JWKS = f"{KEYS}/agent/jwks.json"
+NO_COMMON_METHOD = f"{APP}/clients/mtls-only.json"
 STAMPEDE = f"{APP}/clients/stampede.json"
 DB_URL_SHAPED = "https://app.example.net/clients/dbclient.json"
 USER_AGENT_PREFIX = "cimd/"
@@ -51,7 +55,18 @@ def doc(client_id, **extra):
     return d
 
 
-def realm_json(name, ca_file, auth_methods, builtin=False):
+def published():
+    """(expected, document) for each published client document, as tests/fixtures/clients/expected.json says."""
+    with open(os.path.join(PUBLISHED_DIR, "expected.json")) as f:
+        expected = json.load(f)["documents"]
+    out = []
+    for e in expected:
+        with open(os.path.join(PUBLISHED_DIR, e["file"])) as f:
+            out.append((e, json.load(f)))
+    return out
+
+
+def realm_json(name, ca_file, auth_methods, builtin=False, events=False):
     users = [{"username": "alice", "enabled": True, "email": "alice@example.com", "emailVerified": True,
               "firstName": "Alice", "lastName": "Example",
               "credentials": [{"type": "password", "value": "alice-password", "temporary": False}]}]
@@ -63,6 +78,9 @@ def realm_json(name, ca_file, auth_methods, builtin=False):
     db_url_shaped = dict(db_client, clientId=DB_URL_SHAPED)
     realm = {"realm": name, "enabled": True, "sslRequired": "none", "users": users,
              "clients": [db_client, db_url_shaped]}
+    if events:
+        # Login events, so that a test can read back what Keycloak recorded for a refused URL client.
+        realm["eventsEnabled"] = True
     if builtin:
         # Keycloak's own feature: a client policy whose executor fetches the document and persists a client.
         realm["clientProfiles"] = {"profiles": [{"name": "builtin-cimd", "executors": [
@@ -138,7 +156,7 @@ def main():
         shutil.copy(args.jar, os.path.join(keycloak_home, "providers", "cimd-keycloak.jar"))
     for name, methods in ((REALM, ["none"]), (JWT_REALM, ["none", "private_key_jwt"])):
         with open(os.path.join(import_dir, f"{name}.json"), "w") as f:
-            json.dump(realm_json(name, host.ca_file, methods, args.builtin), f)
+            json.dump(realm_json(name, host.ca_file, methods, args.builtin, events=True), f)
 
     # Client documents.
     host.json(WEB, doc(WEB))
@@ -153,6 +171,10 @@ def main():
     host.json(f"{KEYS}/chatgpt/jwks.json", {"keys": []})
     host.json(MISMATCH, doc(f"{APP}/clients/someone-else.json"))
     host.json(STAMPEDE, doc(STAMPEDE))
+    host.json(NO_COMMON_METHOD, doc(NO_COMMON_METHOD, token_endpoint_auth_method="tls_client_auth"))
+    for _, document in published():
+        host.json(document["client_id"], document)
+    host.json("https://chatgpt.com/oauth/jwks.json", {"keys": [K.public_jwk(K.ec_key(), "chatgpt-1")]})
     agent_key, wrong_key = K.ec_key(), K.ec_key()
     host.json(PKJWT, doc(PKJWT, client_name="E2E Agent", redirect_uris=["https://tools.example.org/cb"],
                          token_endpoint_auth_method="private_key_jwt", jwks_uri=PKJWT_JWKS))
@@ -303,6 +325,39 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         assert t.status == 200, t.text[:300]
         return "private_key_jwt preferred, none listed, unknown member present → public client, token issued"
     res.case("ChatGPT-style document → public client", chatgpt_public)
+
+    def no_common_method():
+        v, c = K.pkce_pair()
+        r = K.Browser().get(K.authorize_url(kc, REALM, NO_COMMON_METHOD, WEB_CB, c))
+        assert not r.location and r.status >= 400, f"{r.status} {r.location}"
+        if builtin:
+            return f"{r.status}: {page_error(r.text)}"
+        assert "unsupported_auth_method" in r.text and "AUTH-16" in r.text, page_error(r.text)
+        # Keycloak records the OAuth error the engine chose (draft -03 §6: unauthorized_client) in its login event.
+        events = kc.admin("GET", f"{REALM}/events?type=LOGIN_ERROR&client={urllib.parse.quote(NO_COMMON_METHOD)}"
+                                 "&max=20").json()
+        errors = [e.get("error") for e in events]
+        assert "unauthorized_client" in errors, f"login errors recorded: {errors}"
+        return f"{r.status}, no Location; page: {page_error(r.text)}; login event error: unauthorized_client"
+    res.case("no auth method in common → unauthorized_client (draft -03 §6), shown, never redirected",
+             no_common_method)
+
+    def published_documents():
+        done = []
+        for expected, document in published():
+            client_id, cb = document["client_id"], expected["redirect_uri"]
+            out = K.login(K.Browser(), kc, REALM, client_id, cb)
+            last = out.get("after_consent") or out.get("after_login") or out["authorize"]
+            assert out.get("code"), f"{client_id}: no code: {last.status} {page_error(last.text)}"
+            assert out["redirect"].startswith(cb), f"{client_id}: redirected to {out['redirect']}"
+            t = K.token(kc, REALM, {"grant_type": "authorization_code", "code": out["code"], "redirect_uri": cb,
+                                    "client_id": client_id, "code_verifier": out["verifier"]})
+            assert t.status == 200, f"{client_id}: {t.status} {t.text[:300]}"
+            done.append(f"{document.get('client_name')} → {cb.split('://')[0]}")
+        return "login and token for " + ", ".join(done)
+    if not builtin:
+        res.case("published documents (MCPJam, VS Code, Claude Code, claude.ai, ChatGPT) log in at their real URLs",
+                 published_documents)
 
     def pkjwt():
         b = K.Browser()

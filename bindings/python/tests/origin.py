@@ -61,7 +61,9 @@ class Request:
 class _PKI:
     """A CA and one leaf for NAMES, generated in memory; the CA PEM is written to a file for extra_ca_file."""
 
-    def __init__(self, directory: Path, common_name: str = "cimd_engine test CA") -> None:
+    def __init__(
+        self, directory: Path, common_name: str = "cimd_engine test CA", names: Sequence[str] = NAMES
+    ) -> None:
         now = datetime.datetime.now(datetime.timezone.utc)
         self.ca_key = ec.generate_private_key(ec.SECP256R1())
         ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -83,14 +85,14 @@ class _PKI:
         leaf_key = ec.generate_private_key(ec.SECP256R1())
         leaf = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAMES[0])]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
             .issuer_name(ca_name)
             .public_key(leaf_key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(
-                x509.SubjectAlternativeName([x509.DNSName(n) for n in NAMES]), critical=False
+                x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
             )
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -172,8 +174,14 @@ class _Listener(ThreadingHTTPServer):
 class Origin:
     """An HTTPS (or plain HTTP) origin on loopback. ``route()`` scripts a path; ``hits()`` counts requests."""
 
-    def __init__(self, directory: Path, tls: Union[bool, ssl.SSLContext] = True) -> None:
-        self.pki = _PKI(directory)
+    def __init__(
+        self,
+        directory: Path,
+        tls: Union[bool, ssl.SSLContext] = True,
+        port: int = 0,
+        names: Sequence[str] = NAMES,
+    ) -> None:
+        self.pki = _PKI(directory, names=names)
         context = self.pki.server_context() if tls is True else (tls or None)
         self.scheme = "https" if context is not None else "http"
         self._routes: Dict[str, List[object]] = {}
@@ -181,7 +189,7 @@ class Origin:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.tls_failures = 0
-        self._listeners = [_Listener(("127.0.0.1", 0), socket.AF_INET, self, context)]
+        self._listeners = [_Listener(("127.0.0.1", port), socket.AF_INET, self, context)]
         self.port = self._listeners[0].server_address[1]
         try:  # same port on [::1], for systems whose localhost resolves there too
             self._listeners.append(_Listener(("::1", self.port), socket.AF_INET6, self, context))

@@ -131,6 +131,19 @@ def test_wrong_redirect_uri_is_refused_without_redirecting(browser, origin: Orig
         assert "redirect_uri_mismatch" in page and "attacker.example" not in response.headers.get("Location", "")
 
 
+def test_no_auth_method_in_common_is_unauthorized_client(browser, origin: Origin, path: str) -> None:
+    """Draft -03 §6 (AUTH-16): the server shares no method with the client, so the request is aborted with
+    unauthorized_client, shown on the error page and never redirected."""
+    client_id = origin.serve_document(path, redirect_uris=[CALLBACK], token_endpoint_auth_method="tls_client_auth")
+    _, challenge = pkce()
+
+    response = browser.get(authorize_url(client_id, CALLBACK, challenge))
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    page = response.get_data(as_text=True)
+    assert "unauthorized_client" in page and "unsupported_auth_method" in page
+
+
 def test_pkce_is_required(browser, origin: Origin, path: str) -> None:
     client_id = origin.serve_document(path, redirect_uris=[CALLBACK])
     query = urlencode({"response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "state": "s"})

@@ -55,7 +55,8 @@ def test_refusals_of_the_client_are_client_rejected(engine: Engine, origin: Orig
 
     assert type(error) is ClientRejected
     assert error.code == code
-    assert error.oauth_error == "invalid_client"
+    # Draft -03 §6 (AUTH-16): no method in common is unauthorized_client; every other refusal invalid_client.
+    assert error.oauth_error == ("unauthorized_client" if code == "unsupported_auth_method" else "invalid_client")
     assert error.transient is False
     assert error.description and str(error).startswith(code + ": ")
 

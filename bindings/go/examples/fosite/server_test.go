@@ -292,6 +292,24 @@ func TestBlockedAddressClientIDIsRefused(t *testing.T) {
 	}
 }
 
+// Draft -03 §6 (AUTH-16): a URL client that shares no token endpoint authentication method with the server is
+// refused with unauthorized_client, on an error page, never by a redirect.
+func TestNoAuthMethodInCommonIsUnauthorizedClient(t *testing.T) {
+	ca := testorigin.NewCA(t)
+	origin := testorigin.New(t, ca)
+	origin.ServeDocument("/mtls.json", map[string]any{"token_endpoint_auth_method": "tls_client_auth"})
+	s := startServer(t, testorigin.Config(ca))
+	_, challenge := pkce(t)
+
+	resp, body := s.do(http.MethodGet, "/authorize", authorizeParams(origin.ClientID("/mtls.json"), "https://app.example/callback", challenge))
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+		t.Errorf("%d Location %q, want 400 and no redirect", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if !strings.Contains(body, "unauthorized_client") || !strings.Contains(body, "AUTH-16") {
+		t.Errorf("page %q, want unauthorized_client and the rule", body)
+	}
+}
+
 func TestRegisteredClientStillWorks(t *testing.T) {
 	s := startServer(t, cimd.Config{})
 	redirectURI := registered.RedirectURIs[0]

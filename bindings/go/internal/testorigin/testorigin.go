@@ -69,8 +69,8 @@ func NewCA(tb testing.TB) *CA {
 	return &CA{cert: cert, key: key, PEMFile: path}
 }
 
-// ServerCert issues a certificate for localhost and the loopback addresses.
-func (ca *CA) ServerCert(tb testing.TB) tls.Certificate {
+// ServerCert issues a certificate for localhost and the loopback addresses, and for the extra DNS names given.
+func (ca *CA) ServerCert(tb testing.TB, names ...string) tls.Certificate {
 	tb.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -79,7 +79,7 @@ func (ca *CA) ServerCert(tb testing.TB) tls.Certificate {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     append([]string{"localhost"}, names...),
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
@@ -104,9 +104,32 @@ type Origin struct {
 // New starts an HTTPS origin on 127.0.0.1 whose certificate ca issued.
 func New(tb testing.TB, ca *CA) *Origin {
 	tb.Helper()
+	return start(tb, ca, nil)
+}
+
+// NewOn443 starts an HTTPS origin on 127.0.0.1:443 for the given host names, so that documents can be served at
+// their real client_id URLs (port-less https). Only inside scripts/netns, where the test owns the namespace and
+// a hosts file maps the names to 127.0.0.1; elsewhere the test is skipped.
+func NewOn443(tb testing.TB, ca *CA, names ...string) *Origin {
+	tb.Helper()
+	if os.Getenv("CIMD_IN_NETNS") != "1" {
+		tb.Skip("port 443 and the test host names exist only inside scripts/netns")
+	}
+	listener, err := net.Listen("tcp", "127.0.0.1:443")
+	if err != nil {
+		tb.Fatalf("listening on 127.0.0.1:443: %v", err)
+	}
+	return start(tb, ca, listener, names...)
+}
+
+func start(tb testing.TB, ca *CA, listener net.Listener, names ...string) *Origin {
 	o := &Origin{routes: map[string]http.HandlerFunc{}, hits: map[string]*atomic.Int64{}}
 	o.server = httptest.NewUnstartedServer(http.HandlerFunc(o.serveHTTP))
-	o.server.TLS = &tls.Config{Certificates: []tls.Certificate{ca.ServerCert(tb)}}
+	if listener != nil {
+		_ = o.server.Listener.Close()
+		o.server.Listener = listener
+	}
+	o.server.TLS = &tls.Config{Certificates: []tls.Certificate{ca.ServerCert(tb, names...)}}
 	// Handshakes the engine refuses on purpose (an untrusted certificate) are not news.
 	o.server.Config.ErrorLog = log.New(io.Discard, "", 0)
 	o.server.StartTLS()

@@ -28,7 +28,7 @@ Typical use in an authorization endpoint::
 """
 
 from ._client import Client, DisplayHost, Source
-from ._engine import Engine
+from ._engine import Engine, config_schema
 from ._errors import ClientRejected, CimdError, ConfigError, RedirectUriMismatch, TemporarilyUnavailable
 from ._native import ABI_VERSION
 
@@ -45,4 +45,5 @@ __all__ = [
     "RedirectUriMismatch",
     "Source",
     "TemporarilyUnavailable",
+    "config_schema",
 ]

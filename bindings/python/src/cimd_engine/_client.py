@@ -92,8 +92,6 @@ class Client:
     software_version: Optional[str]
     #: Where the client may be sent after logout.
     post_logout_redirect_uris: Tuple[str, ...]
-    #: The software statement, opaque and NOT verified by cimd.
-    software_statement: Optional[str]
     #: The client_id's host for consent screens.
     display_host: DisplayHost
     #: Warning codes, e.g. ``("localhost_redirects_only",)``.
@@ -152,7 +150,6 @@ def decode(document_json: str) -> dict[str, Any]:
         "software_id": client.get("software_id"),
         "software_version": client.get("software_version"),
         "post_logout_redirect_uris": tuple(client.get("post_logout_redirect_uris", ())),
-        "software_statement": client.get("software_statement"),
         "display_host": DisplayHost(ascii=host["ascii"], unicode=host["unicode"]),
         "warnings": tuple(document.get("warnings", ())),
         "changed": tuple(document.get("changed", ())),

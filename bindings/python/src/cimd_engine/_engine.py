@@ -319,6 +319,22 @@ def _result_json(result: c_void_p) -> str:
     return ctypes.string_at(data, length.value).decode()
 
 
+def config_schema() -> dict[str, Any]:
+    """The engine's own description of every configuration key (docs/contract.md §8): ``{"keys": [...]}``,
+    each with ``name``, ``title``, ``type``, ``default``, ``description`` and, where they apply, ``min``,
+    ``max``, ``unit``, ``values`` and ``fields``. The same as ``cimd config-schema``.
+
+    >>> "max_json_depth" in [key["name"] for key in config_schema()["keys"]]
+    True
+    """
+    buffer = _native.cimd_bytes()
+    status = _quick.cimd_config_schema_json(byref(buffer))
+    if status != _native.OK:
+        raise _failure(status, c_void_p())
+    value: dict[str, Any] = json.loads(_native.take_bytes(buffer))
+    return value
+
+
 def _free_engine(handle: c_void_p) -> None:
     _lib.cimd_engine_free(byref(handle))
 

@@ -15,7 +15,8 @@ class CimdError(Exception):
     - :class:`RedirectUriMismatch`: show an error page; never redirect to the requested redirect_uri.
     - :class:`TemporarilyUnavailable`: the failure says nothing about the client (DNS, connect, TLS, timeout,
       the engine's own rate limits); answer ``temporarily_unavailable`` and let the user retry.
-    - :class:`ClientRejected`: the client is not acceptable; answer ``invalid_client``.
+    - :class:`ClientRejected`: the client is not acceptable; answer :attr:`oauth_error` (``invalid_client``, or
+      ``unauthorized_client`` when it shares no authentication method with the server).
     - :class:`ConfigError`: the engine's configuration was refused (raised by :class:`~cimd_engine.Engine`).
 
     >>> from cimd_engine import Engine, CimdError
@@ -32,7 +33,7 @@ class CimdError(Exception):
     #: A sentence naming the broken rule, e.g. "client_id URL has a dot segment (URL-06)". For logs and error
     #: pages (escape it for HTML).
     description: str
-    #: The OAuth 2.0 error for the host's answer (``"invalid_client"``, ``"invalid_request"``,
+    #: The OAuth 2.0 error for the host's answer (``"invalid_client"``, ``"unauthorized_client"``, ``"invalid_request"``,
     #: ``"temporarily_unavailable"``, ``"server_error"``); None for a configuration error.
     oauth_error: Optional[str]
     #: True when the failure says nothing about the client and may pass (a retry may succeed).
@@ -58,7 +59,8 @@ class CimdError(Exception):
 
 class ClientRejected(CimdError):
     """The client is not acceptable: a bad client_id URL, a refused host or address, a bad answer from the
-    client's host, or an invalid document. Answer ``invalid_client`` (see :attr:`CimdError.oauth_error`)."""
+    client's host, or an invalid document. Answer :attr:`CimdError.oauth_error`: ``invalid_client``, or
+    ``unauthorized_client`` for ``unsupported_auth_method`` (draft -03 §6)."""
 
 
 class RedirectUriMismatch(CimdError):

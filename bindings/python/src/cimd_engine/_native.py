@@ -109,6 +109,7 @@ def _load() -> tuple[ctypes.CDLL, ctypes.PyDLL]:
     _declare(blocking, "cimd_stats_json", c_uint32, _engine_p, POINTER(cimd_bytes))
     _declare(blocking, "cimd_discovery_json", c_uint32, _engine_p, POINTER(cimd_bytes))
     _declare(blocking, "cimd_entries_json", c_uint32, _engine_p, POINTER(cimd_bytes))
+    _declare(quick, "cimd_config_schema_json", c_uint32, POINTER(cimd_bytes))
     _declare(
         blocking,
         "cimd_resolve",

@@ -78,6 +78,14 @@ public final class CimdEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * The engine's description of every configuration key (docs/contract.md §8): {@code {"keys": [...]}}, each
+     * with name, title, type, default, range and meaning. Loads the library if needed.
+     */
+    public static String configSchema() {
+        return CimdNative.configSchema();
+    }
+
     /** The native library's version; loads the library if needed. */
     public static String nativeVersion() {
         return CimdNative.version();

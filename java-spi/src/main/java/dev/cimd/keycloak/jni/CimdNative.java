@@ -39,6 +39,8 @@ final class CimdNative {
 
     static native String discoveryJson(long handle);
 
+    static native String configSchema();
+
     static native String version();
 
     /** Panics inside the native boundary; for the tests that prove a panic becomes an exception. */

@@ -16,20 +16,47 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CimdConfigTest {
-    /** docs/contract.md §8 plus the two JSON bounds of the README: every engine key is a component setting. */
-    static final List<String> ENGINE_KEYS = List.of("allow_loopback", "private_network_allowlist", "extra_ca_file",
-            "allowed_hosts", "denied_hosts", "allow_query", "allow_root_path", "max_document_bytes",
-            "connect_timeout_ms", "fetch_timeout_ms", "min_cache_ttl_s", "max_cache_ttl_s", "stale_while_revalidate_s",
-            "stale_if_error_s", "cache_max_entries", "cache_max_bytes", "auth_methods_supported",
-            "grant_types_supported", "response_types_supported", "loopback_any_port", "max_concurrent_fetches",
-            "per_host_concurrency", "per_host_rate", "max_json_depth", "max_array_items");
+    /** The engine's own description of its keys (cimd config-schema). */
+    static JsonNode schema() throws Exception {
+        return new ObjectMapper().readTree(CimdEngine.configSchema()).path("keys");
+    }
 
     @Test
-    void everyEngineKeyIsASettingOfTheSameName() {
-        List<String> names = CimdConfig.configProperties().stream().map(ProviderConfigProperty::getName).toList();
-        assertEquals(ENGINE_KEYS, names);
-        ProviderConfigProperty loopback = CimdConfig.configProperties().get(0);
-        assertTrue(loopback.getLabel().contains("DEVELOPMENT ONLY"));
+    void everyEngineKeyIsASettingOfTheSameNameAndKind() throws Exception {
+        List<ProviderConfigProperty> properties = CimdConfig.configProperties();
+        List<String> names = properties.stream().map(ProviderConfigProperty::getName).toList();
+        List<String> keys = new java.util.ArrayList<>();
+        for (JsonNode k : schema()) {
+            keys.add(k.path("name").asText());
+        }
+        assertEquals(keys, names);
+        assertTrue(names.contains("max_json_depth") && names.contains("max_array_items"), names.toString());
+        int i = 0;
+        for (JsonNode k : schema()) {
+            ProviderConfigProperty p = properties.get(i++);
+            String type = k.path("type").asText();
+            String want = switch (type) {
+                case "boolean" -> ProviderConfigProperty.BOOLEAN_TYPE;
+                case "string_list" -> ProviderConfigProperty.MULTIVALUED_STRING_TYPE;
+                case "object", "object_list" -> ProviderConfigProperty.TEXT_TYPE;
+                default -> ProviderConfigProperty.STRING_TYPE;
+            };
+            assertEquals(want, p.getType(), p.getName());
+            assertEquals(k.path("title").asText(), p.getLabel());
+            assertTrue(p.getHelpText().startsWith(k.path("description").asText()), p.getHelpText());
+            if (k.has("min")) {
+                assertTrue(p.getHelpText().contains(k.path("max").asText()), p.getHelpText());
+            }
+        }
+        ProviderConfigProperty loopback = properties.get(0);
+        assertTrue(loopback.getLabel().contains("development only"), loopback.getLabel());
+    }
+
+    @Test
+    void aHostMayPassItsOwnMethodListSharedSecretsIncluded() {
+        ComponentModel m = new ComponentModel();
+        m.getConfig().put("auth_methods_supported", List.of("client_secret_basic", "none", "private_key_jwt"));
+        CimdEngine.create(CimdConfig.toEngineJson(m)).close();
     }
 
     @Test
