@@ -123,11 +123,39 @@ DOCS = [
 ]
 
 
+# Contract v2 (docs/contract.md §12): draft -03 authentication, software statements, private-use schemes.
+V2_DOCS = [
+    {"client_id": "https://c.example/client.json", "redirect_uris": ["https://c.example/cb"],
+     "token_endpoint_auth_method": "none", "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+     "jwks_uri": "https://c.example/jwks.json"},
+    {"client_id": "https://c.example/client.json", "redirect_uris": ["https://c.example/cb"],
+     "token_endpoint_auth_methods_supported": ["none", "client_secret_basic"]},
+    {"client_id": "https://c.example/client.json", "redirect_uris": ["https://c.example/cb"],
+     "token_endpoint_auth_methods_supported": ["private_key_jwt"], "jwks_uri": "https://c.example/jwks.json"},
+    {"client_id": "https://c.example/client.json", "redirect_uris": ["https://c.example/cb"],
+     "software_statement": "eyJhbGciOiJub25lIn0.eyJyZWRpcmVjdF91cmlzIjpbXX0."},
+    {"client_id": "https://c.example/client.json",
+     "redirect_uris": ["mcpjam://oauth/callback", "myapp:/cb", "JavaScript:alert(1)", "VIEW-SOURCE:x", "wss://c/cb"]},
+]
+
+
+def published_documents():
+    """The documents real clients publish (tests/fixtures/clients), re-addressed to the target's client_id."""
+    out = []
+    for path in sorted((ROOT / "tests" / "fixtures" / "clients").glob("*.json")):
+        if path.name == "expected.json":
+            continue
+        d = json.loads(path.read_text())
+        d["client_id"] = "https://c.example/client.json"
+        out.append(d)
+    return out
+
+
 def document_seeds():
     seeds = []
     # Config header: 0 = defaults; 0x0f/0x3f/0x07 = everything supported; 0x11 = tight JSON limits.
-    for head in (b"\0\0\0\0", b"\x0f\x3f\x07\0", b"\x02\x04\x01\x11"):
-        for d in DOCS:
+    for head in (b"\0\0\0\0", b"\x0f\x3f\x07\0", b"\x7f\x3f\x07\0", b"\x02\x04\x01\x11"):
+        for d in DOCS + V2_DOCS + published_documents():
             seeds.append(head + json.dumps(d).encode())
             seeds.append(head + json.dumps(d, indent=1, ensure_ascii=True).encode())
     seeds.append(b"\0\0\0\0" + b'{"client_id":"https://c.example/client.json","a":1,"a":2}')
@@ -164,5 +192,5 @@ if __name__ == "__main__":
     write("redirect", redirect_seeds(), 200)
     write("freshness", freshness_seeds(), 150)
     write("config", config_seeds(), 100)
-    write("document", document_seeds(), 100)
+    write("document", document_seeds(), 160)
     write("c_abi", c_abi_seeds(), 200)

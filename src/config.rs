@@ -612,22 +612,23 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// An unknown top-level key. The path is the key itself, quoted when it holds anything but printable ASCII, so
-/// that a hostile configuration cannot put control characters into a log line.
-fn unknown(name: &str, known: &[&str]) -> ConfigError {
-    let plain = name.len() <= 64 && name.bytes().all(|b| b.is_ascii_graphic());
-    let path = if plain {
+/// A member name as part of a key path: as it is when it is printable ASCII, quoted otherwise, so that a hostile
+/// configuration cannot put control characters into a log line.
+fn path_part(name: &str) -> String {
+    if name.len() <= 64 && !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic()) {
         name.to_owned()
     } else {
         crate::error::quote_bounded(name, 60)
-    };
+    }
+}
+
+/// An unknown top-level key.
+fn unknown(name: &str, known: &[&str]) -> ConfigError {
     let reason = match nearest(name, known.iter().copied()) {
         Some(near) => format!("unknown key; did you mean {near}?"),
-        None => {
-            "unknown key (docs/contract.md §8 lists every key; `cimd config-schema` prints them)".to_owned()
-        }
+        None => "unknown key (docs/contract.md §8 lists every key; `cimd config-schema` prints them)".to_owned(),
     };
-    ConfigError::new(path, reason)
+    ConfigError::new(path_part(name), reason)
 }
 
 /// Reads an object's members against the names it may have; a missing member is `missing`.
@@ -642,7 +643,7 @@ impl<'v> Fields<'v> {
             .as_object()
             .ok_or_else(|| expected(&path, "an object", value))?;
         if let Some(bad) = map.keys().find(|k| !names.contains(&k.as_str())) {
-            let field_path = format!("{path}.{bad}");
+            let field_path = format!("{path}.{}", path_part(bad));
             let hint = match nearest(bad, names.iter().copied()) {
                 Some(near) => format!("; did you mean {near}?"),
                 None => format!(" ({path} has {})", names.join(", ")),
@@ -1180,9 +1181,12 @@ mod tests {
                 );
             }
         }
-        // A key with control characters is quoted in the path.
+        // A key with control characters is quoted in the path, at the top level and in nested objects (found by
+        // the config fuzz target).
         let (p, _) = error("{\"a\\u001b[31m\": 1}");
         assert!(p.starts_with('"') && !p.contains('\u{1b}'), "{p:?}");
+        let (p, _) = error(r#"{"private_network_allowlist": [{"ho\t": "*.corp", "cidrs": ["10.0.0.0/8"]}]}"#);
+        assert_eq!(p, "private_network_allowlist[0].\"ho\\t\"");
     }
 
     #[test]

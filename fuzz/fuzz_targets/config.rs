@@ -1,5 +1,6 @@
 //! The configuration parser (docs/contract.md §8) on arbitrary bytes. An accepted configuration must satisfy the
-//! documented ranges; a rejected one must be a ConfigError with a message, never a panic.
+//! ranges its description (cimd::config::KEYS) gives; a rejected one must be a ConfigError with a reason and a
+//! printable key path, never a panic.
 #![no_main]
 
 use cimd::Config;
@@ -10,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     match Config::from_json(text) {
-        Err(e) => assert!(!e.0.is_empty()),
+        Err(e) => {
+            assert!(!e.reason().is_empty());
+            assert!(!e.path().chars().any(char::is_control), "control character in {:?}", e.path());
+        }
         Ok(c) => {
             assert!(c.min_cache_ttl <= c.max_cache_ttl);
             assert!((64..=1 << 20).contains(&c.max_document_bytes));

@@ -8,16 +8,20 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use cimd::client_id::{ClientIdUrl, UrlRules};
-use cimd::document::{validate, DocumentPolicy};
+use cimd::document::{validate, validate_all, DocumentPolicy};
 use cimd::{Config, ErrorCode, Resolution, ResolvedClient, Source};
 use libfuzzer_sys::fuzz_target;
 
 const CLIENT_ID: &str = "https://c.example/client.json";
-const AUTH: [&str; 4] = [
+/// What a host may list, shared-secret methods included (contract §12.2): they are never negotiated.
+const AUTH: [&str; 7] = [
     "none",
     "private_key_jwt",
     "tls_client_auth",
     "self_signed_tls_client_auth",
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
 ];
 const GRANTS: [&str; 6] = [
     "authorization_code",
@@ -51,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
     let (head, body) = data.split_at(4);
     let d = Config::default();
     let config = Config {
-        auth_methods_supported: pick(&AUTH, head[0] & 0x0f, &d.auth_methods_supported),
+        auth_methods_supported: pick(&AUTH, head[0] & 0x7f, &d.auth_methods_supported),
         grant_types_supported: pick(&GRANTS, head[1] & 0x3f, &d.grant_types_supported),
         response_types_supported: pick(&RESPONSES, head[2] & 0x07, &d.response_types_supported),
         max_json_depth: if head[3] & 0x0f == 0 {
@@ -67,9 +71,17 @@ fuzz_target!(|data: &[u8]| {
         ..d
     };
     let policy = DocumentPolicy::from_config(&config);
+    // lint's collecting run walks the same stages: its first finding is resolve's error, and it accepts exactly
+    // what resolve accepts (contract §11.10).
+    let all = validate_all(body, CLIENT_ID, &policy);
     let first = match validate(body, CLIENT_ID, &policy) {
-        Ok(doc) => doc,
+        Ok(doc) => {
+            assert_eq!(all.as_ref().ok(), Some(&doc), "lint and resolve disagree");
+            doc
+        }
         Err(e) => {
+            let findings = all.expect_err("lint accepted what resolve refused");
+            assert_eq!(findings.first(), Some(&e), "lint's first finding is not resolve's error");
             assert!(
                 matches!(
                     e.code(),
@@ -87,6 +99,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let m = &first.metadata;
     assert_eq!(m.client_id, CLIENT_ID);
+    assert!(
+        !m.token_endpoint_auth_method.starts_with("client_secret_"),
+        "a shared-secret method was negotiated: {}",
+        m.token_endpoint_auth_method
+    );
     assert!(config
         .auth_methods_supported
         .contains(&m.token_endpoint_auth_method));
