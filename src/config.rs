@@ -626,7 +626,9 @@ fn path_part(name: &str) -> String {
 fn unknown(name: &str, known: &[&str]) -> ConfigError {
     let reason = match nearest(name, known.iter().copied()) {
         Some(near) => format!("unknown key; did you mean {near}?"),
-        None => "unknown key (docs/contract.md §8 lists every key; `cimd config-schema` prints them)".to_owned(),
+        None => {
+            "unknown key (docs/contract.md §8 lists every key; `cimd config-schema` prints them)".to_owned()
+        }
     };
     ConfigError::new(path_part(name), reason)
 }

@@ -410,11 +410,15 @@ pub fn validate_reporting(
     // mistake again as "nothing in common".
     let secret_declared = singular.is_some_and(is_shared_secret)
         || plural.is_some_and(|l| l.iter().any(|m| is_shared_secret(m)));
-    let method = if doc.auth_method.is_broken() || doc.auth_methods.is_broken() || secret_declared {
+    let method = if doc.auth_method.is_broken() || doc.auth_methods.is_broken() {
         None
     } else {
         f.keep(check_consistent(singular, plural))?;
-        f.keep(negotiate(singular, plural, policy.auth_methods_supported))?
+        if secret_declared {
+            None
+        } else {
+            f.keep(negotiate(singular, plural, policy.auth_methods_supported))?
+        }
     };
 
     if method == Some(PRIVATE_KEY_JWT) && !doc.jwks.is_broken() && !doc.jwks_uri.is_broken() {

@@ -161,7 +161,10 @@ mod tests {
             ("URL-01b: upper case", Some("URL-01b")),
             ("AUTH-14 first", Some("AUTH-14")),
             ("no id here (RFC 7591 §2)", None),
-            ("XURL-06 is not an id, nor URL-6, nor URL-066, nor URL-06X", None),
+            (
+                "xURL-06 is not an id, nor URL-6, nor URL-066, nor URL-06X, nor ABCDEF-01",
+                None,
+            ),
             ("dURL-06", None),
             ("", None),
             ("-", None),

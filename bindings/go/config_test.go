@@ -3,7 +3,9 @@ package cimd_test
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -148,6 +150,35 @@ func TestConfigSchemaDescribesEveryKey(t *testing.T) {
 	_, err = cimd.New(cimd.Config{Extra: map[string]any{"per_host_rate": map[string]any{"per_minute": 60}}})
 	if err == nil || !strings.Contains(err.Error(), "per_host_rate.burst: missing") {
 		t.Errorf("a missing nested field: err = %v", err)
+	}
+}
+
+// The README's table maps every field to the key the engine describes, in the engine's order.
+func TestReadmeNamesEveryKey(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `([A-Za-z]+)` \\| `([a-z_]+)` \\|$")
+	fields := reflect.TypeOf(cimd.Config{})
+	var keys []string
+	for _, m := range row.FindAllStringSubmatch(string(raw), -1) {
+		f, ok := fields.FieldByName(m[1])
+		if !ok || strings.Split(f.Tag.Get("json"), ",")[0] != m[2] {
+			t.Errorf("README row %s → %s does not match the struct", m[1], m[2])
+		}
+		keys = append(keys, m[2])
+	}
+	schema, err := cimd.ConfigSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, k := range schema {
+		want = append(want, k.Name)
+	}
+	if strings.Join(keys, ",") != strings.Join(want, ",") {
+		t.Errorf("README keys %v, the engine describes %v", keys, want)
 	}
 }
 

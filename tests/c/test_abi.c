@@ -168,8 +168,9 @@ static void test_every_error_code(void) {
     expect_rejected(engine, AT("/not-object.json"), NULL, 0, CIMD_CODE_INVALID_METADATA, "invalid_client", 0);
     expect_rejected(engine, AT("/mismatch.json"), NULL, 0, CIMD_CODE_CLIENT_ID_MISMATCH, "invalid_client", 0);
     expect_rejected(engine, AT("/secret.json"), NULL, 0, CIMD_CODE_FORBIDDEN_METADATA, "invalid_client", 0);
+    /* Draft -03 §6 (AUTH-16): no method in common is answered unauthorized_client. */
     expect_rejected(engine, AT("/private-key-jwt.json"), NULL, 0, CIMD_CODE_UNSUPPORTED_AUTH_METHOD,
-                    "invalid_client", 0);
+                    "unauthorized_client", 0);
     expect_rejected(engine, AT("/ok.json"), "https://attacker.example/callback", 0,
                     CIMD_CODE_REDIRECT_URI_MISMATCH, "invalid_request", 0);
     {
@@ -216,9 +217,10 @@ static void expect_config_error(const char *config, size_t len, const char *frag
 static void test_config_errors(void) {
 #define CONFIG(text, fragment) expect_config_error(text, strlen(text), fragment)
     CONFIG("not json", "not valid JSON");
-    CONFIG("[]", "must be a JSON object");
-    CONFIG("{\"allow_loopbak\": true}", "allow_loopbak");
-    CONFIG("{\"allow_loopback\": \"yes\"}", "invalid type");
+    CONFIG("[]", "expected a JSON object, got an array");
+    CONFIG("{\"allow_loopbak\": true}", "allow_loopbak: unknown key; did you mean allow_loopback?");
+    CONFIG("{\"allow_loopback\": \"yes\"}", "allow_loopback: expected a boolean, got a string");
+    CONFIG("{\"per_host_rate\": {\"per_minute\": 60}}", "per_host_rate.burst: missing");
     CONFIG("{\"max_document_bytes\": 0}", "max_document_bytes");
     CONFIG("{\"extra_ca_file\": \"/nonexistent/ca.pem\"}", "/nonexistent/ca.pem");
 #undef CONFIG
@@ -232,6 +234,19 @@ static void test_config_errors(void) {
     CHECK(contains(discovery.data, discovery.len, "\"token_endpoint_auth_methods_supported\":[\"none\"]"));
     cimd_bytes_free(&discovery);
     cimd_engine_free(&engine);
+}
+
+/* The engine's description of every configuration key (ABI 1.1): no engine needed. */
+static void test_config_schema(void) {
+    cimd_bytes schema = {0};
+    CHECK_STATUS(cimd_config_schema_json(&schema), CIMD_STATUS_OK);
+    CHECK(schema.data != NULL && schema.data[schema.len] == '\0');
+    CHECK(contains(schema.data, schema.len, "{\"keys\":["));
+    CHECK(contains(schema.data, schema.len, "\"name\":\"max_json_depth\""));
+    CHECK(contains(schema.data, schema.len, "\"name\":\"per_host_rate\""));
+    cimd_bytes_free(&schema);
+    CHECK(schema.data == NULL);
+    CHECK_STATUS(cimd_config_schema_json(NULL), CIMD_STATUS_INVALID_ARGUMENT);
 }
 
 static void test_null_and_utf8_arguments(void) {
@@ -439,6 +454,7 @@ int main(void) {
     test_success_and_cache();
     test_every_error_code();
     test_config_errors();
+    test_config_schema();
     test_null_and_utf8_arguments();
     test_handles_and_double_free();
     test_operator_calls();
