@@ -87,7 +87,7 @@ c-test: rust-deps c-deps release
 	gcc $(C_FLAGS) examples/c/resolve.c -o $(C_BIN)/resolve-shared \
 	  -Ltarget/release -Wl,-rpath,$(CURDIR)/target/release -lcimd
 	gcc $(C_FLAGS) examples/c/resolve.c -o $(C_BIN)/resolve-static target/release/libcimd.a -lpthread -ldl -lm
-	$(NETNS) tests/c/run.sh target/debug/examples/c-test-host $(C_BIN)
+	CIMD_HOSTS=$(FIXTURE_HOSTS) $(NETNS) tests/c/run.sh target/debug/examples/c-test-host $(C_BIN)
 
 bench: rust-deps
 	$(NETNS) $(CARGO) bench --offline
@@ -144,8 +144,9 @@ go-deps:
 go-lib: rust-deps
 	$(CARGO) build --release --lib
 
-# Inside the namespace the Go tests see bindings/go/testdata/hosts as /etc/hosts (the published documents' hosts).
-GO_NETNS = env CIMD_HOSTS=$(CURDIR)/bindings/go/testdata/hosts $(CURDIR)/$(NETNS)
+# Inside the namespace the Go and C tests see tests/fixtures/hosts as /etc/hosts (the published documents' hosts).
+FIXTURE_HOSTS := $(CURDIR)/tests/fixtures/hosts
+GO_NETNS = env CIMD_HOSTS=$(FIXTURE_HOSTS) $(CURDIR)/$(NETNS)
 
 go-test: go-deps go-lib
 	@unformatted="$$(gofmt -l bindings/go)"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -264,7 +265,7 @@ c-asan: rust-deps c-deps asan-lib
 	  -L$(ASAN_LIB) -Wl,-rpath,$(CURDIR)/$(ASAN_LIB) -lcimd
 	gcc $(C_FLAGS) $(ASAN_CFLAGS) examples/c/resolve.c -o target/c-asan/resolve-static $(ASAN_LIB)/libcimd.a \
 	  -lpthread -ldl -lm
-	$(NETNS) tests/c/run.sh --asan target/debug/examples/c-test-host target/c-asan
+	CIMD_HOSTS=$(FIXTURE_HOSTS) $(NETNS) tests/c/run.sh --asan target/debug/examples/c-test-host target/c-asan
 
 # The installed package of python-test, loading the ASan libcimd (CIMD_ENGINE_LIBRARY), in CPython under the
 # preloaded libasan, with PYTHONMALLOC=malloc so that Python's objects are in the sanitizer's view too. Every

@@ -165,3 +165,29 @@ fn published_documents_resolve_at_their_real_urls() {
         assert_eq!(server.hits(path), 2, "{id}: one fetch per engine");
     }
 }
+
+#[test]
+fn published_documents_pass_cimd_lint() {
+    for (expected, _) in published() {
+        let file = fixtures().join(expected["file"].as_str().unwrap());
+        let redirect = expected["redirect_uri"].as_str().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cimd"))
+            .args(["lint", "--redirect-uri", redirect])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            line["client"]["token_endpoint_auth_method"],
+            expected["host_none"]
+        );
+        assert_eq!(line["warnings"], expected["warnings"]);
+    }
+}

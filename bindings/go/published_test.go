@@ -15,7 +15,7 @@ import (
 
 // The documents real MCP clients publish (tests/fixtures/clients at the repository's root: MCPJam, VS Code,
 // Claude Code, claude.ai, ChatGPT) resolve through the binding at their real client_id URLs, served from a
-// loopback HTTPS origin on port 443 inside scripts/netns (the Makefile's hosts file maps their hosts there).
+// loopback HTTPS origin on port 443 inside scripts/netns (tests/fixtures/hosts maps their hosts there).
 func TestPublishedClientDocumentsResolve(t *testing.T) {
 	dir := filepath.Join("..", "..", "tests", "fixtures", "clients")
 	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))

@@ -14,9 +14,36 @@ use std::io::{Read, Write};
 use serde_json::{json, Value};
 use support::{closed_port, Reply, Server, TestPki};
 
+/// The hosts of the published client documents (tests/fixtures/clients), served on 127.0.0.1:443.
+const PUBLISHED_HOSTS: [&str; 4] = ["www.mcpjam.com", "vscode.dev", "claude.ai", "chatgpt.com"];
+
 fn main() {
-    let pki = TestPki::new(&["localhost"]);
+    let names: Vec<&str> = std::iter::once("localhost").chain(PUBLISHED_HOSTS).collect();
+    let pki = TestPki::new(&names);
     let server = Server::start(pki.server_config());
+    // The published documents at their real client_id URLs: port 443 needs the namespace (run.sh checks it).
+    let published = Server::start_on(443, pki.server_config()).expect("127.0.0.1:443 inside scripts/netns");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clients");
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(fixtures.join("expected.json")).expect("expected.json"))
+            .expect("JSON");
+    let mut published_cases = Vec::new();
+    for e in expected["documents"].as_array().expect("documents") {
+        let body = std::fs::read(fixtures.join(e["file"].as_str().expect("file"))).expect("fixture");
+        let id = serde_json::from_slice::<Value>(&body).expect("JSON")["client_id"]
+            .as_str()
+            .expect("client_id")
+            .to_owned();
+        let path = id.splitn(4, '/').nth(3).map(|p| format!("/{p}")).expect("path");
+        published.route(
+            &path,
+            vec![Reply::json(body).header("Cache-Control", "max-age=3600")],
+        );
+        published_cases.push(format!(
+            "{id} {}",
+            e["redirect_uri"].as_str().expect("redirect_uri")
+        ));
+    }
     let port = server.port();
     let url = |path: &str| format!("https://localhost:{port}{path}");
     let document = |path: &str| {
@@ -76,6 +103,7 @@ fn main() {
     writeln!(out, "CIMD_TEST_PORT={port}").expect("stdout");
     writeln!(out, "CIMD_TEST_CLOSED_PORT={}", closed_port()).expect("stdout");
     writeln!(out, "CIMD_TEST_CA={}", pki.ca_pem_path.display()).expect("stdout");
+    writeln!(out, "CIMD_TEST_PUBLISHED={}", published_cases.join(";")).expect("stdout");
     out.flush().expect("stdout");
     drop(out);
     // Serve until the test runner closes our stdin (or dies).

@@ -31,7 +31,7 @@ fi
 coproc HOST { exec "$host"; }
 host_pid=$HOST_PID
 trap 'kill "$host_pid" 2>/dev/null || true' EXIT
-for _ in 1 2 3; do
+for _ in 1 2 3 4; do
   IFS= read -r line <&"${HOST[0]}"
   export "${line?}"
 done
@@ -56,6 +56,13 @@ done
 export CIMD_CONFIG="{\"allow_loopback\": true, \"extra_ca_file\": \"$CIMD_TEST_CA\"}"
 for example in "$bin"/resolve-shared "$bin"/resolve-static; do
   run "$example" "https://localhost:$CIMD_TEST_PORT/ok.json" "http://localhost:8080/callback"
+done
+# The documents real MCP clients publish (tests/fixtures/clients), at their real client_id URLs, each with the
+# redirect URI its client uses (tests/fixtures/hosts maps their hosts to the origin on 127.0.0.1:443).
+IFS=';' read -r -a published <<< "$CIMD_TEST_PUBLISHED"
+for case in "${published[@]}"; do
+  read -r client_id redirect_uri <<< "$case"
+  run "$bin"/resolve-shared "$client_id" "$redirect_uri"
 done
 
 exec {HOST[1]}>&-

@@ -109,7 +109,7 @@ func New(tb testing.TB, ca *CA) *Origin {
 
 // NewOn443 starts an HTTPS origin on 127.0.0.1:443 for the given host names, so that documents can be served at
 // their real client_id URLs (port-less https). Only inside scripts/netns, where the test owns the namespace and
-// a hosts file maps the names to 127.0.0.1; elsewhere the test is skipped.
+// a hosts file maps the names to 127.0.0.1 (tests/fixtures/hosts); elsewhere the test is skipped.
 func NewOn443(tb testing.TB, ca *CA, names ...string) *Origin {
 	tb.Helper()
 	if os.Getenv("CIMD_IN_NETNS") != "1" {
