@@ -194,26 +194,16 @@ impl ClientIdUrl {
             ));
         }
         let after_scheme = check_scheme(raw)?;
-
-        // Authority: up to the first `/`, `?` or `#` (a backslash was refused above).
-        let authority_len = after_scheme
-            .bytes()
-            .position(|b| matches!(b, b'/' | b'?' | b'#'))
-            .unwrap_or(after_scheme.len());
-        let (authority, rest) = after_scheme
-            .split_at_checked(authority_len)
-            .ok_or_else(internal)?;
+        // The components as written (a backslash was refused above, so no parser would read them otherwise).
+        let parts = crate::uri::parts(raw.get("https:".len()..).ok_or_else(internal)?);
+        let authority = parts.authority.ok_or_else(internal)?;
+        debug_assert!(after_scheme.starts_with(authority));
         let host_start = "https://".len();
         let (host_raw, port) = check_authority(authority)?;
         let host_end = host_start + host_raw.len();
         let ascii_host = check_host(host_raw)?;
 
-        // Path: up to the first `?` or `#`.
-        let path_len = rest
-            .bytes()
-            .position(|b| matches!(b, b'?' | b'#'))
-            .unwrap_or(rest.len());
-        let (path, rest) = rest.split_at_checked(path_len).ok_or_else(internal)?;
+        let path = parts.path;
         let path_offset = host_start + authority.len();
         if path.is_empty() {
             return Err(err!(
@@ -229,9 +219,8 @@ impl ClientIdUrl {
         }
         check_path(path, path_offset)?;
 
-        let mut rest = rest;
-        let mut query = None;
-        if let Some(q) = rest.strip_prefix('?') {
+        let query = parts.query;
+        if let Some(q) = query {
             if !rules.allow_query {
                 return Err(err!(
                     InvalidClientIdUrl,
@@ -239,21 +228,13 @@ impl ClientIdUrl {
                      setting is on (URL-07)"
                 ));
             }
-            let q_len = q.bytes().position(|b| b == b'#').unwrap_or(q.len());
-            let (q, after) = q.split_at_checked(q_len).ok_or_else(internal)?;
             check_query(q, path_offset + path.len() + 1)?;
-            query = Some(q);
-            rest = after;
         }
-        if rest.starts_with('#') {
+        if parts.fragment.is_some() {
             return Err(err!(
                 InvalidClientIdUrl,
                 "client_id URL must not have a fragment, not even an empty `#` (URL-08)"
             ));
-        }
-        if !rest.is_empty() {
-            // Every byte after the path is part of a query or a fragment; this is unreachable by construction.
-            return Err(internal());
         }
 
         let host = ascii_host.as_deref().unwrap_or(host_raw);

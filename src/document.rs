@@ -55,6 +55,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::json::{parse_strict, JsonLimits};
 use crate::redirect::is_loopback_redirect;
+use crate::uri::{self, split_scheme};
 
 /// Warning: a `grant_types` entry the host does not support was dropped.
 pub const WARN_GRANT_TYPE_FILTERED: &str = "grant_type_filtered";
@@ -1014,7 +1015,7 @@ fn classify_redirect(uri: &str) -> Result<RedirectKind, &'static str> {
     match scheme {
         "https" => authority_host(rest).map(|_| RedirectKind::Https),
         "http" => match authority_host(rest)? {
-            "127.0.0.1" | "[::1]" | "localhost" => Ok(RedirectKind::LoopbackHttp),
+            host if uri::is_exact_loopback_host(host) => Ok(RedirectKind::LoopbackHttp),
             _ => Err("uses http on a host other than 127.0.0.1, [::1] or localhost; only loopback redirect URIs \
                       may use http (RFC 8252 §7.3)"),
         },
@@ -1118,77 +1119,36 @@ fn check_uri_chars(uri: &str, allow_fragment: bool) -> Result<(), &'static str> 
     Err(why)
 }
 
-/// Splits `scheme:rest`, checking the RFC 3986 §3.1 scheme syntax.
-fn split_scheme(uri: &str) -> Result<(&str, &str), &'static str> {
-    let (scheme, rest) = uri
-        .split_once(':')
-        .ok_or("is not an absolute URI: it has no scheme")?;
-    let mut bytes = scheme.bytes();
-    let valid = bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if valid {
-        Ok((scheme, rest))
-    } else {
-        Err("has no valid scheme (RFC 3986 §3.1: a letter, then letters, digits, '+', '-' or '.')")
-    }
-}
-
-/// Reads the `//authority` after `scheme:` and returns the host exactly as written (IPv6 with brackets).
+/// Reads the `//authority` after `scheme:` (through [`crate::uri`]) and returns the host exactly as written (IPv6
+/// with brackets), after the document rules on it: no userinfo, a non-empty host of letters, digits, `-`, `.`,
+/// `_` or a valid IPv6 literal, and a valid port when one is written.
 fn authority_host(rest: &str) -> Result<&str, &'static str> {
-    let rest = rest
-        .strip_prefix("//")
+    let authority = uri::parts(rest)
+        .authority
         .ok_or("has no authority (expected scheme://host/...)")?;
-    let end = rest
-        .bytes()
-        .position(|b| matches!(b, b'/' | b'?' | b'#'))
-        .unwrap_or(rest.len());
-    let authority = rest.get(..end).unwrap_or(rest);
-    if authority.contains('@') {
+    let a = uri::authority(authority)?;
+    if a.userinfo.is_some() {
         return Err(
             "has userinfo ('@' in the authority), which can make the URI look like it goes to another host",
         );
     }
-    let (host, port) = if let Some(after_bracket) = authority.strip_prefix('[') {
-        let close = after_bracket
-            .find(']')
-            .ok_or("has an unterminated IPv6 literal")?;
-        let inner = after_bracket.get(..close).unwrap_or("");
+    if let Some(inner) = uri::ipv6_literal(a.host) {
         if inner.parse::<Ipv6Addr>().is_err() {
             return Err("has an invalid IPv6 literal");
         }
-        let host = authority.get(..close + 2).unwrap_or(authority);
-        let after = after_bracket.get(close + 1..).unwrap_or("");
-        match after.strip_prefix(':') {
-            Some(port) => (host, Some(port)),
-            None if after.is_empty() => (host, None),
-            None => return Err("has characters after its IPv6 literal"),
-        }
-    } else {
-        match authority.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        }
-    };
-    if host.is_empty() {
+    } else if a.host.is_empty() {
         return Err("has an empty host");
-    }
-    if !host.starts_with('[')
-        && !host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+    } else if !a
+        .host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
     {
         return Err("has a host with characters other than letters, digits, '-', '.' and '_'");
     }
-    if let Some(port) = port {
-        let valid = !port.is_empty()
-            && port.len() <= 5
-            && port.bytes().all(|b| b.is_ascii_digit())
-            && port.parse::<u32>().is_ok_and(|p| p <= 65535);
-        if !valid {
-            return Err("has an empty, non-numeric or out-of-range port");
-        }
+    if a.port.is_some_and(|p| !uri::is_valid_port(p)) {
+        return Err("has an empty, non-numeric or out-of-range port");
     }
-    Ok(host)
+    Ok(a.host)
 }
 
 /// RFC 6749 §3.3 NQCHAR: printable ASCII except space, `"` and `\`.

@@ -25,12 +25,13 @@ use crate::client_id::{ClientIdUrl, UrlRules};
 use crate::config::{Config, ConfigError};
 use crate::document::{self, ClientMetadata, DocumentPolicy, Findings};
 use crate::error::{Error, ErrorCode};
-use crate::fetch::{self, FetchFailure, Fetched, Fetcher, Resolver, SystemResolver, Target};
+use crate::fetch::{self, FetchFailure, Fetched, Fetcher, Resolver, SystemResolver};
 use crate::freshness::{freshness, CacheHeaders, Freshness};
 use crate::jwks::{JwkSet, KeyCache, KeyEntry, KeySource};
 use crate::limits::Limiter;
 use crate::redirect;
 use crate::result::{Resolution, ResolvedClient, Source};
+use crate::uri::FetchTarget;
 
 /// Time as the engine sees it. Replaceable so that tests can move the clock instead of sleeping.
 pub trait Clock: Send + Sync + 'static {
@@ -814,35 +815,13 @@ impl Core {
 
     /// One fetch of a `jwks_uri` under the document rules, and the key-cache update that follows.
     async fn fetch_keys(&self, io: &IoShared, uri: &str, deadline: Option<Instant>) -> Result<JwkSet, Error> {
-        let url = url::Url::parse(uri)
-            .map_err(|e| crate::err!(InvalidMetadata, "jwks_uri {uri} is not a URL: {e} (SSRF-05)"))?;
-        let host = match url.host() {
-            Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
-            Some(url::Host::Ipv4(ip)) => {
-                fetch::AddressPolicy::from_config(&self.config).vet(&ip.to_string(), ip.into())?;
-                ip.to_string()
-            }
-            Some(url::Host::Ipv6(ip)) => {
-                fetch::AddressPolicy::from_config(&self.config).vet(&ip.to_string(), ip.into())?;
-                ip.to_string()
-            }
-            None => {
-                return Err(crate::err!(
-                    InvalidMetadata,
-                    "jwks_uri {uri} has no host (SSRF-05)"
-                ))
-            }
-        };
-        self.check_host_name(&host)?;
+        let target = FetchTarget::jwks_uri(uri)?;
+        self.check_host_name(target.host())?;
         let existing = self.keys.get(uri);
         let limit = Instant::now() + self.config.fetch_timeout;
         let deadline = deadline.map_or(limit, |d| d.min(limit));
-        let target = Target {
-            url: &url,
-            host: &host,
-        };
         let outcome = self
-            .fetch_limited(io, target, existing.as_ref().map(|e| &e.validators), deadline)
+            .fetch_limited(io, &target, existing.as_ref().map(|e| &e.validators), deadline)
             .await;
         let shared_uri: Arc<str> = Arc::from(uri);
         match outcome {
@@ -995,12 +974,9 @@ impl Core {
         let key = url.as_str();
         let existing = self.cache.peek(key);
         let deadline = Instant::now() + self.config.fetch_timeout;
-        let target = Target {
-            url: url.url(),
-            host: url.host(),
-        };
+        let target = FetchTarget::client_id(url);
         let outcome = self
-            .fetch_limited(io, target, existing.as_ref().map(|e| &e.validators), deadline)
+            .fetch_limited(io, &target, existing.as_ref().map(|e| &e.validators), deadline)
             .await;
         match outcome {
             Ok(Fetched::Document { body, meta }) => {
@@ -1097,11 +1073,12 @@ impl Core {
     async fn fetch_limited(
         &self,
         io: &IoShared,
-        target: Target<'_>,
+        target: &FetchTarget,
         validators: Option<&fetch::Validators>,
         deadline: Instant,
     ) -> Result<Fetched, FetchFailure> {
-        match io.limiter.acquire(target.host, deadline).await {
+        io.fetcher.vet_literal(target)?;
+        match io.limiter.acquire(target.host(), deadline).await {
             Ok(_permit) => {
                 bump(&self.counters.fetches);
                 io.fetcher.fetch(target, validators, Some(deadline)).await

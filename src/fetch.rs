@@ -24,6 +24,7 @@ use reqwest::header::{HeaderMap, ACCEPT, CONTENT_ENCODING, CONTENT_LENGTH, CONTE
 use crate::addr;
 use crate::config::{Config, ConfigError};
 use crate::error::{Error, ErrorCode};
+use crate::uri::FetchTarget;
 
 /// A boxed future, as returned by [`Resolver::lookup`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -249,15 +250,6 @@ impl From<Error> for FetchFailure {
     }
 }
 
-/// Everything a fetch needs to know about the target, taken from a validated URL.
-#[derive(Clone, Copy, Debug)]
-pub struct Target<'a> {
-    /// The URL to GET.
-    pub url: &'a url::Url,
-    /// Its lower-case host.
-    pub host: &'a str,
-}
-
 /// An HTTP client configured for metadata fetches. Cheap to share; bound to the tokio runtime it was built in.
 pub struct Fetcher {
     client: reqwest::Client,
@@ -396,10 +388,11 @@ impl Fetcher {
     /// `fetch_timeout_ms` (never lengthens it).
     pub async fn fetch(
         &self,
-        target: Target<'_>,
+        target: &FetchTarget,
         validators: Option<&Validators>,
         deadline: Option<Instant>,
     ) -> Result<Fetched, FetchFailure> {
+        self.vet_literal(target)?;
         let started = Instant::now();
         let mut limit = self.fetch_timeout;
         if let Some(d) = deadline {
@@ -410,20 +403,29 @@ impl Fetcher {
             Err(_) => Err(FetchFailure::new(crate::err!(
                 Timeout,
                 "fetching {} did not complete within {} ms (FET-05)",
-                target.url,
+                target.url(),
                 limit.as_millis()
             ))),
         }
     }
 
+    /// A host written as an address is never resolved, so the vetting resolver never sees it: it is vetted
+    /// here, before any connection (and before the engine counts a fetch or takes a rate-limit token).
+    pub(crate) fn vet_literal(&self, target: &FetchTarget) -> Result<(), Error> {
+        match target.ip() {
+            Some(ip) => self.policy.vet(target.host(), ip),
+            None => Ok(()),
+        }
+    }
+
     async fn fetch_inner(
         &self,
-        target: Target<'_>,
+        target: &FetchTarget,
         validators: Option<&Validators>,
     ) -> Result<Fetched, FetchFailure> {
         let mut request = self
             .client
-            .get(target.url.clone())
+            .get(target.url().clone())
             .header(ACCEPT, "application/json");
         let conditional = validators.is_some_and(|v| !v.is_empty());
         if let Some(v) = validators {
@@ -440,12 +442,12 @@ impl Fetcher {
         // future change in the HTTP stack (a pool keyed differently, a happy-eyeballs fallback) can bypass it.
         let peer = response.remote_addr();
         match peer {
-            Some(p) => self.policy.vet(target.host, p.ip())?,
+            Some(p) => self.policy.vet(target.host(), p.ip())?,
             None => {
                 return Err(crate::err!(
                 Internal,
                 "the HTTP stack did not report the connected address for {}; refusing to trust the response",
-                target.host
+                target.host()
             )
                 .into())
             }
@@ -462,7 +464,7 @@ impl Fetcher {
                 error: crate::err!(
                     RedirectNotFollowed,
                     "{} answered {status} (a redirect{}); redirects are never followed (FET-04)",
-                    target.url,
+                    target.url(),
                     headers
                         .get(reqwest::header::LOCATION)
                         .and_then(|v| v.to_str().ok())
@@ -483,7 +485,7 @@ impl Fetcher {
                 error: crate::err!(
                     HttpStatus,
                     "{} answered {status} {reason}{why}; only 200 is a document (FET-01)",
-                    target.url
+                    target.url()
                 ),
                 status: Some(status),
             });
@@ -516,7 +518,7 @@ impl Fetcher {
 
     /// Maps a client error to the contract's codes, finding our own errors (DNS, blocked address) and TLS
     /// errors in the source chain.
-    fn classify(&self, e: &reqwest::Error, target: Target<'_>) -> FetchFailure {
+    fn classify(&self, e: &reqwest::Error, target: &FetchTarget) -> FetchFailure {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
         let mut tls: Option<String> = None;
         let mut io_kind: Option<io::ErrorKind> = None;
@@ -542,15 +544,16 @@ impl Fetcher {
             }
             source = s.source();
         }
-        let url = target.url;
+        let url = target.url();
+        let host = target.host();
         let error = if let Some(t) = tls {
-            crate::err!(TlsError, "TLS with {} failed: {t} (FET-05)", target.host)
+            crate::err!(TlsError, "TLS with {} failed: {t} (FET-05)", host)
         } else if e.is_timeout() {
             if e.is_connect() {
                 crate::err!(
                     Timeout,
                     "connecting to {} did not complete within connect_timeout_ms ({} ms) (FET-05)",
-                    target.host,
+                    host,
                     self.connect_timeout.as_millis()
                 )
             } else {
@@ -559,19 +562,19 @@ impl Fetcher {
         } else if e.is_connect() {
             match io_kind {
                 Some(io::ErrorKind::ConnectionRefused) => {
-                    crate::err!(ConnectError, "connection to {} was refused (FET-05)", target.host)
+                    crate::err!(ConnectError, "connection to {} was refused (FET-05)", host)
                 }
                 Some(io::ErrorKind::InvalidData) => {
                     crate::err!(
                         TlsError,
                         "TLS with {} failed: the peer does not speak TLS (FET-05)",
-                        target.host
+                        host
                     )
                 }
                 _ => crate::err!(
                     ConnectError,
                     "connecting to {} failed: {} (FET-05)",
-                    target.host,
+                    host,
                     chain(e)
                 ),
             }
@@ -579,7 +582,7 @@ impl Fetcher {
             crate::err!(
                 ConnectError,
                 "the connection to {} failed before the full response arrived: {} (FET-05)",
-                target.host,
+                host,
                 chain(e)
             )
         } else {
@@ -746,7 +749,9 @@ mod tests {
     fn g2_the_connected_peer_is_vetted_again_after_connect() {
         let pki = support::TestPki::new(&["peer.example"]);
         let server = support::Server::start(pki.server_config());
-        let url = url::Url::parse(&server.url("peer.example", "/doc.json")).unwrap();
+        let id =
+            crate::ClientIdUrl::parse(&server.url("peer.example", "/doc.json"), &Default::default()).unwrap();
+        let target = FetchTarget::client_id(&id);
         server.route(
             "/doc.json",
             vec![support::Reply::json(br#"{"client_id": "x"}"#.to_vec())],
@@ -760,12 +765,8 @@ mod tests {
             .build()
             .unwrap();
         let fetch = |fetcher: &Fetcher| {
-            let target = Target {
-                url: &url,
-                host: "peer.example",
-            };
             let deadline = Instant::now() + Duration::from_secs(10);
-            runtime.block_on(fetcher.fetch(target, None, Some(deadline)))
+            runtime.block_on(fetcher.fetch(&target, None, Some(deadline)))
         };
 
         let mut fetcher = Fetcher::new(&lenient, (*pki.client_config()).clone(), Arc::new(Loopback)).unwrap();

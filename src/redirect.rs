@@ -11,17 +11,11 @@
 //! registers `http://localhost/callback` and redirects to `http://localhost:<ephemeral>/callback`. Everything
 //! else (scheme, host, path, query) still has to match byte for byte, and `https` URIs are never relaxed.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
 use crate::error::Error;
 
 /// The longest part of a rejected redirect_uri quoted in an error description, so a hostile request cannot fill
 /// the log.
 const MAX_QUOTED_URI_CHARS: usize = 200;
-
-/// The only host strings for which the port may differ. Exact, case-sensitive strings: `LOCALHOST`,
-/// `127.000.000.001` or `[0:0:0:0:0:0:0:1]` are not on the list, so they have to match byte for byte.
-const LOOPBACK_HOSTS: [&str; 3] = ["127.0.0.1", "[::1]", "localhost"];
 
 /// True when `requested` is one of the `registered` redirect URIs.
 ///
@@ -93,76 +87,34 @@ pub fn check_redirect_uri(
 /// loopback hosts are `localhost` and any `*.localhost` name (RFC 6761 §6.3), any dotted-quad address in
 /// 127.0.0.0/8, and any spelling of `[::1]`.
 pub fn is_loopback_redirect(uri: &str) -> bool {
-    let Some(colon) = uri.find(':') else {
+    let Some((scheme, rest)) = uri.split_once(':') else {
         return false;
     };
-    let (scheme, rest) = uri.split_at(colon);
     if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
         return false;
     }
-    let Some(rest) = rest.strip_prefix("://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit('@').next().unwrap_or("");
-    let host = if host_port.starts_with('[') {
-        match host_port.find(']') {
-            Some(end) => host_port.get(..=end).unwrap_or(""),
-            None => return false,
-        }
-    } else {
-        host_port.split(':').next().unwrap_or("")
-    };
-    is_loopback_host(host)
-}
-
-/// The loose loopback-host test behind [`is_loopback_redirect`].
-fn is_loopback_host(host: &str) -> bool {
-    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return inner.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback());
-    }
-    let host = host.strip_suffix('.').unwrap_or(host);
-    if let Ok(v4) = host.parse::<Ipv4Addr>() {
-        return v4.is_loopback();
-    }
-    let lower = host.to_ascii_lowercase();
-    lower == "localhost" || (lower.len() > ".localhost".len() && lower.ends_with(".localhost"))
+    crate::uri::parts(rest)
+        .authority
+        .and_then(|a| crate::uri::authority(a).ok())
+        .is_some_and(|a| crate::uri::names_this_machine(a.host))
 }
 
 /// For a URI that qualifies for the loopback port exception, the parts that must still match:
 /// `(host, everything after the authority)`. `None` when the URI does not qualify.
 fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
-    let rest = uri.strip_prefix("http://")?;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    if authority.contains('@') {
+    let rest = uri.strip_prefix("http:")?;
+    let authority = crate::uri::parts(rest).authority?;
+    let tail = rest.get(2 + authority.len()..)?;
+    let a = crate::uri::authority(authority).ok()?;
+    if a.userinfo.is_some() || !crate::uri::is_exact_loopback_host(a.host) {
         return None;
     }
-    let (host, port) = if authority.starts_with('[') {
-        let close = authority.find(']')?;
-        let (host, after) = authority.split_at(close + 1);
-        match after {
-            "" => (host, None),
-            _ => (host, Some(after.strip_prefix(':')?)),
-        }
-    } else {
-        match authority.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        }
-    };
-    if !LOOPBACK_HOSTS.contains(&host) {
+    // An empty port (`http://127.0.0.1:/cb`) is legal RFC 3986 but unusual enough that parsers disagree on it;
+    // like any other odd form it has to match byte for byte.
+    if a.port.is_some_and(|p| !crate::uri::is_valid_port(p)) {
         return None;
     }
-    if let Some(port) = port {
-        // An empty port (`http://127.0.0.1:/cb`) is legal RFC 3986 but unusual enough that parsers disagree on
-        // it; like any other odd form it has to match byte for byte.
-        let digits_ok = !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
-        if !digits_ok || port.parse::<u16>().is_err() {
-            return None;
-        }
-    }
-    Some((host, tail))
+    Some((a.host, tail))
 }
 
 #[cfg(test)]
