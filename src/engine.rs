@@ -239,7 +239,7 @@ impl EngineBuilder {
 
     /// Builds the engine. Fails on an unreadable `extra_ca_file`.
     pub fn build(self) -> Result<Engine, ConfigError> {
-        let tls = fetch::tls_config(&self.config)?;
+        let tls = crate::tls::tls_config(&self.config)?;
         let rules = UrlRules {
             allow_query: self.config.allow_query,
             allow_root_path: self.config.allow_root_path,

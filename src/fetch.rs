@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 
-use crate::addr;
+use crate::addr::AddressPolicy;
 use crate::config::{Config, ConfigError};
 use crate::error::{Error, ErrorCode};
 use crate::uri::FetchTarget;
@@ -47,75 +47,6 @@ impl Resolver for SystemResolver {
             let addrs = tokio::net::lookup_host((host.as_str(), 0)).await?;
             Ok(addrs.map(|a| a.ip()).collect())
         })
-    }
-}
-
-/// The address rules of docs/contract.md §2: which resolved addresses a given host may use.
-#[derive(Clone, Debug)]
-pub struct AddressPolicy {
-    allow_loopback: bool,
-    grants: Vec<crate::config::PrivateNetworkGrant>,
-}
-
-impl AddressPolicy {
-    /// The policy of a configuration.
-    pub fn from_config(config: &Config) -> AddressPolicy {
-        AddressPolicy {
-            allow_loopback: config.allow_loopback,
-            grants: config.private_network_allowlist.clone(),
-        }
-    }
-
-    /// Ok when `host` may be contacted at `ip`; `blocked_address` otherwise.
-    ///
-    /// The exceptions are narrow on purpose: `allow_loopback` admits loopback only (in any spelling, e.g.
-    /// `::ffff:127.0.0.1`), and a `private_network_allowlist` grant admits only private, CGNAT and unique-local
-    /// addresses inside its ranges, for its one host: never link-local (cloud metadata at 169.254.169.254),
-    /// multicast, unspecified or loopback.
-    pub fn vet(&self, host: &str, ip: IpAddr) -> Result<(), Error> {
-        let Some(kind) = addr::classify(ip) else {
-            return Ok(());
-        };
-        if self.allow_loopback && is_real_loopback(kind, ip) {
-            return Ok(());
-        }
-        let grantable = matches!(
-            kind,
-            addr::SpecialUse::Private | addr::SpecialUse::SharedCgnat | addr::SpecialUse::UniqueLocal
-        );
-        if grantable
-            && self
-                .grants
-                .iter()
-                .any(|g| g.host == host && g.cidrs.iter().any(|c| c.contains(ip)))
-        {
-            return Ok(());
-        }
-        let hint = if addr::is_loopback_any_form(ip) {
-            " (loopback is allowed only with allow_loopback, for development)"
-        } else if grantable {
-            " (an internal host can be allowed with private_network_allowlist)"
-        } else {
-            ""
-        };
-        Err(crate::err!(
-            BlockedAddress,
-            "host {host} resolves to {ip}, a special-use address ({}); nothing was fetched (SSRF-01){hint}",
-            kind.as_str()
-        ))
-    }
-}
-
-/// Loopback that the kernel delivers locally: 127/8, ::1 and the IPv4-mapped form of 127/8. Translation
-/// forms that merely embed 127.x (6to4, Teredo, NAT64, IPv4-compatible) are routed to the network, so the
-/// development exception never admits them.
-fn is_real_loopback(kind: addr::SpecialUse, ip: IpAddr) -> bool {
-    match (kind, ip) {
-        (addr::SpecialUse::Loopback, _) => true,
-        (addr::SpecialUse::Ipv4Mapped, IpAddr::V6(v6)) => {
-            v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        _ => false,
     }
 }
 
@@ -257,92 +188,6 @@ pub struct Fetcher {
     max_bytes: usize,
     fetch_timeout: Duration,
     connect_timeout: Duration,
-}
-
-/// The TLS configuration: rustls with the `ring` provider, the platform's roots and `extra_ca_file`.
-pub fn tls_config(config: &Config) -> Result<rustls::ClientConfig, ConfigError> {
-    let mut roots = rustls::RootCertStore::empty();
-    // Platform roots; an unreadable system store only means fewer roots, never an error (tests add their CA).
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if let Some(path) = &config.extra_ca_file {
-        let pem = read_ca_file(path)?;
-        let mut added = 0;
-        for cert in rustls_pemfile_certs(&pem)
-            .map_err(|e| ConfigError::new("extra_ca_file", format!("{path:?}: {e}")))?
-        {
-            roots.add(cert).map_err(|e| {
-                ConfigError::new(
-                    "extra_ca_file",
-                    format!("{path:?} holds an unusable certificate: {e}"),
-                )
-            })?;
-            added += 1;
-        }
-        if added == 0 {
-            return Err(ConfigError::new(
-                "extra_ca_file",
-                format!("{path:?} holds no PEM certificate"),
-            ));
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ConfigError::new("", format!("TLS set-up failed: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(tls)
-}
-
-/// The most an `extra_ca_file` may hold. A full public CA bundle is well under 1 MiB.
-const MAX_CA_FILE_BYTES: u64 = 16 << 20;
-
-/// Reads `extra_ca_file`: a regular file of at most [`MAX_CA_FILE_BYTES`]. Anything else is a configuration
-/// error, not a read that never ends (`/dev/zero` filled memory until the process died; found while writing
-/// the `c_abi` fuzz target) or never starts (opening a FIFO blocks until someone writes to it).
-fn read_ca_file(path: &str) -> Result<Vec<u8>, ConfigError> {
-    use std::io::Read;
-    let unreadable =
-        |e: io::Error| ConfigError::new("extra_ca_file", format!("{path:?} cannot be read: {e}"));
-    let not_regular = || {
-        ConfigError::new(
-            "extra_ca_file",
-            format!("{path:?} is not a regular file (a device, FIFO or directory)"),
-        )
-    };
-    // Checked before opening, because opening a FIFO blocks; and again on the open file, which is what is read.
-    if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
-        return Err(not_regular());
-    }
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    if !file.metadata().map_err(unreadable)?.is_file() {
-        return Err(not_regular());
-    }
-    let mut pem = Vec::new();
-    file.take(MAX_CA_FILE_BYTES + 1)
-        .read_to_end(&mut pem)
-        .map_err(unreadable)?;
-    if pem.len() as u64 > MAX_CA_FILE_BYTES {
-        return Err(ConfigError::new(
-            "extra_ca_file",
-            format!(
-                "{path:?} is larger than {} MiB, so it is not a CA certificate file",
-                MAX_CA_FILE_BYTES >> 20
-            ),
-        ));
-    }
-    Ok(pem)
-}
-
-/// Reads every `CERTIFICATE` block of a PEM file.
-fn rustls_pemfile_certs(pem: &[u8]) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, String> {
-    use rustls_pki_types::pem::PemObject;
-    rustls_pki_types::CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("not a PEM certificate file: {e}"))
 }
 
 impl Fetcher {
@@ -727,7 +572,6 @@ mod test_support;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Cidr, PrivateNetworkGrant};
 
     use super::test_support as support;
 
@@ -842,86 +686,6 @@ mod tests {
             check_content_type(&none).unwrap_err().code(),
             ErrorCode::InvalidContentType
         );
-    }
-
-    fn policy(allow_loopback: bool, grants: Vec<PrivateNetworkGrant>) -> AddressPolicy {
-        AddressPolicy {
-            allow_loopback,
-            grants,
-        }
-    }
-
-    #[test]
-    fn ssrf_01_special_use_addresses_are_blocked() {
-        let p = policy(false, vec![]);
-        for ip in [
-            "127.0.0.1",
-            "10.0.0.5",
-            "169.254.169.254",
-            "0.0.0.0",
-            "::1",
-            "fc00::1",
-            "::ffff:127.0.0.1",
-            "100.64.0.1",
-        ] {
-            let e = p.vet("c.example", ip.parse().unwrap()).unwrap_err();
-            assert_eq!(e.code(), ErrorCode::BlockedAddress, "{ip}");
-            assert!(e.description().contains("SSRF-01"));
-        }
-        assert!(p.vet("c.example", "93.184.215.14".parse().unwrap()).is_ok());
-        assert!(p
-            .vet("c.example", "2606:2800:220:1::248".parse().unwrap())
-            .is_ok());
-    }
-
-    #[test]
-    fn ssrf_04_loopback_exception_admits_loopback_only() {
-        let dev = policy(true, vec![]);
-        assert!(dev.vet("localhost", "127.0.0.1".parse().unwrap()).is_ok());
-        assert!(dev.vet("localhost", "::1".parse().unwrap()).is_ok());
-        assert!(dev.vet("localhost", "::ffff:127.0.0.1".parse().unwrap()).is_ok());
-        for ip in [
-            "10.0.0.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "fe80::1",
-            "::",
-            "2002:7f00:1::1",
-            "64:ff9b::7f00:1",
-            "::127.0.0.1",
-            "2001:0:4136:e378:8000:63bf:80ff:fffe",
-        ] {
-            assert!(dev.vet("localhost", ip.parse().unwrap()).is_err(), "{ip}");
-        }
-        let prod = policy(false, vec![]);
-        assert!(prod.vet("localhost", "127.0.0.1".parse().unwrap()).is_err());
-    }
-
-    #[test]
-    fn private_network_allowlist_is_host_scoped_and_range_scoped() {
-        let grant = PrivateNetworkGrant {
-            host: "docs.corp.example".into(),
-            cidrs: vec![
-                Cidr::parse("10.20.0.0/16").unwrap(),
-                Cidr::parse("fd00::/8").unwrap(),
-            ],
-        };
-        let p = policy(false, vec![grant]);
-        assert!(p.vet("docs.corp.example", "10.20.1.2".parse().unwrap()).is_ok());
-        assert!(p.vet("docs.corp.example", "fd00::5".parse().unwrap()).is_ok());
-        assert!(p.vet("docs.corp.example", "10.21.1.2".parse().unwrap()).is_err());
-        assert!(p.vet("other.corp.example", "10.20.1.2".parse().unwrap()).is_err());
-        assert!(p.vet("docs.corp.example", "127.0.0.1".parse().unwrap()).is_err());
-        // Even a grant that covers link-local never admits the metadata service.
-        let wide = policy(
-            false,
-            vec![PrivateNetworkGrant {
-                host: "x.corp".into(),
-                cidrs: vec![Cidr::parse("0.0.0.0/0").unwrap()],
-            }],
-        );
-        assert!(wide.vet("x.corp", "169.254.169.254".parse().unwrap()).is_err());
-        assert!(wide.vet("x.corp", "127.0.0.1".parse().unwrap()).is_err());
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub mod limits;
 pub mod redirect;
 pub mod result;
 pub mod rules;
+pub mod tls;
 pub mod uri;
 
 pub use client_id::{ClientIdUrl, DisplayHost};

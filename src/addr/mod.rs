@@ -37,6 +37,10 @@
 //!
 //! Everything here is a pure function over integers: no allocation, no I/O, no packet is ever sent.
 
+mod policy;
+
+pub use policy::AddressPolicy;
+
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
