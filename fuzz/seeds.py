@@ -2,7 +2,7 @@
 """Writes the seed corpora of the fuzz targets (fuzz/corpus/<target>/) from the engine's test vectors.
 
 The vectors are read from the test modules themselves (string literals in src/client_id.rs, src/redirect.rs,
-src/freshness.rs, src/config.rs and tests/), plus the real-world documents of src/document.rs's tests, so the
+src/cache/freshness.rs, src/config.rs and tests/), plus the real-world documents of src/document.rs's tests, so the
 seeds follow the tests. Each seed is named by a hash of its content; the corpus is kept small (a few hundred
 files): libFuzzer grows it while it runs, in a scratch copy (scripts/fuzz), never in the repository.
 
@@ -55,7 +55,7 @@ def write(target, seeds, limit):
 
 
 def client_id_seeds():
-    urls = [s for s in literals("src/client_id.rs", "tests/robustness.rs", "tests/cli.rs", "src/addr.rs")
+    urls = [s for s in literals("src/client_id.rs", "tests/robustness.rs", "tests/cli.rs", "src/addr/mod.rs")
             if re.match(r"(?i)^[a-z+.-]*:|^//|^https", s)]
     # Flag byte: 0 = strict rules, 3 = allow_query and allow_root_path.
     return [bytes([flags]) + u.encode() for u in urls for flags in (0, 3)]
@@ -72,7 +72,7 @@ def redirect_seeds():
 
 def freshness_seeds():
     head = (1_800_000_000 // 4).to_bytes(4, "little") + (60 // 40).to_bytes(2, "little") + (86400 // 40).to_bytes(2, "little")
-    values = [s for s in literals("src/freshness.rs", "tests/cache.rs") if s and len(s) < 200]
+    values = [s for s in literals("src/cache/freshness.rs", "tests/cache.rs") if s and len(s) < 200]
     seeds = []
     for v in values:
         if re.search(r"\d\d:\d\d:\d\d", v):

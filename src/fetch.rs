@@ -22,8 +22,9 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 
 use crate::addr::AddressPolicy;
+use crate::cache::{CacheHeaders, Validators};
 use crate::config::{Config, ConfigError};
-use crate::error::{Error, ErrorCode};
+use crate::error::Error;
 use crate::uri::FetchTarget;
 
 /// A boxed future, as returned by [`Resolver::lookup`].
@@ -91,21 +92,6 @@ fn boxed(e: Error) -> Box<dyn std::error::Error + Send + Sync> {
     Box::new(e)
 }
 
-/// Validators for a conditional request (RFC 9110 §13).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Validators {
-    /// The `ETag` of the cached response.
-    pub etag: Option<String>,
-    /// The `Last-Modified` of the cached response.
-    pub last_modified: Option<String>,
-}
-
-impl Validators {
-    fn is_empty(&self) -> bool {
-        self.etag.is_none() && self.last_modified.is_none()
-    }
-}
-
 /// The caching headers of a response, kept for the cache's lifetime computation.
 #[derive(Clone, Debug, Default)]
 pub struct ResponseMeta {
@@ -121,6 +107,18 @@ pub struct ResponseMeta {
     pub validators: Validators,
     /// The address the response came from.
     pub peer: Option<SocketAddr>,
+}
+
+impl ResponseMeta {
+    /// The caching headers, as the cache reads them.
+    pub fn cache_headers(&self) -> CacheHeaders<'_> {
+        CacheHeaders {
+            cache_control: self.cache_control.iter().map(String::as_str).collect(),
+            expires: self.expires.as_deref(),
+            age: self.age.as_deref(),
+            date: self.date.as_deref(),
+        }
+    }
 }
 
 /// A successful fetch.
@@ -140,7 +138,8 @@ pub enum Fetched {
     },
 }
 
-/// A failed fetch, with what the cache should do about it (docs/contract.md §4).
+/// A failed fetch: the error, and the status when the host answered (what the cache policy decides on,
+/// docs/contract.md §4).
 #[derive(Clone, Debug)]
 pub struct FetchFailure {
     /// The error for the caller.
@@ -152,26 +151,6 @@ pub struct FetchFailure {
 impl FetchFailure {
     fn new(error: Error) -> FetchFailure {
         FetchFailure { error, status: None }
-    }
-
-    /// Transport errors, timeouts, 429 and 5xx: the last good document may still be served (stale-if-error).
-    pub fn allows_stale(&self) -> bool {
-        match self.status {
-            Some(s) => s == 429 || (500..600).contains(&s),
-            None => matches!(
-                self.error.code(),
-                ErrorCode::DnsError
-                    | ErrorCode::ConnectError
-                    | ErrorCode::TlsError
-                    | ErrorCode::Timeout
-                    | ErrorCode::RateLimited
-            ),
-        }
-    }
-
-    /// 404 and 410: the document is gone, the cached copy is evicted at once.
-    pub fn evicts(&self) -> bool {
-        matches!(self.status, Some(404) | Some(410))
     }
 }
 
@@ -572,6 +551,7 @@ mod test_support;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     use super::test_support as support;
 
@@ -686,23 +666,5 @@ mod tests {
             check_content_type(&none).unwrap_err().code(),
             ErrorCode::InvalidContentType
         );
-    }
-
-    #[test]
-    fn stale_and_evict_classification() {
-        let f = |code, status| FetchFailure {
-            error: Error::new(code, "x"),
-            status,
-        };
-        assert!(f(ErrorCode::Timeout, None).allows_stale());
-        assert!(f(ErrorCode::ConnectError, None).allows_stale());
-        assert!(f(ErrorCode::HttpStatus, Some(503)).allows_stale());
-        assert!(f(ErrorCode::HttpStatus, Some(429)).allows_stale());
-        assert!(!f(ErrorCode::HttpStatus, Some(404)).allows_stale());
-        assert!(f(ErrorCode::HttpStatus, Some(404)).evicts());
-        assert!(f(ErrorCode::HttpStatus, Some(410)).evicts());
-        assert!(!f(ErrorCode::HttpStatus, Some(403)).allows_stale());
-        assert!(!f(ErrorCode::BlockedAddress, None).allows_stale());
-        assert!(!f(ErrorCode::TooLarge, None).allows_stale());
     }
 }

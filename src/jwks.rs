@@ -8,15 +8,11 @@
 //! set is validated by [`crate::document::validate_jwks`], which refuses private key members. Hosts such as
 //! Keycloak get the keys from here and never fetch a client-chosen URL themselves.
 //!
-//! This module holds the key cache and the result type; the fetch itself runs in the engine
-//! ([`crate::Engine::resolve_jwks_blocking`]), the one place that owns the fetcher and the limiter.
+//! This module holds the result type. The sets are kept in the engine's one store ([`crate::cache::Store`]) under
+//! the same caching policy as documents, and fetched by the engine ([`crate::Engine::resolve_jwks_blocking`]),
+//! the one place that owns the fetcher and the limiter.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
-
-use lru::LruCache;
-
-use crate::fetch::Validators;
+use std::sync::Arc;
 
 /// Where a key set came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,77 +89,6 @@ impl JwkSet {
     }
 }
 
-/// One cached key set.
-#[derive(Clone, Debug)]
-pub struct KeyEntry {
-    /// The validated set, serialised.
-    pub json: Arc<str>,
-    /// Fresh until this instant.
-    pub fresh_until: Instant,
-    /// The same as wall-clock time.
-    pub expires_at: SystemTime,
-    /// Validators for conditional revalidation.
-    pub validators: Validators,
-    /// False when its headers forbid serving it stale (`no-store`, `no-cache`, `must-revalidate`, ...).
-    pub serve_stale: bool,
-}
-
-/// The key cache: keyed by the exact `jwks_uri`, least-recently-used eviction under `cache_max_entries`. Each
-/// set is at most `max_document_bytes`, which bounds the memory held.
-pub struct KeyCache {
-    map: Mutex<LruCache<Arc<str>, KeyEntry>>,
-}
-
-impl KeyCache {
-    /// A cache of at most `max_entries` key sets.
-    pub fn new(max_entries: usize) -> KeyCache {
-        let cap = std::num::NonZeroUsize::new(max_entries.max(1)).unwrap_or(std::num::NonZeroUsize::MIN);
-        KeyCache {
-            map: Mutex::new(LruCache::new(cap)),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<Arc<str>, KeyEntry>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The entry for `uri`, marking it recently used.
-    pub fn get(&self, uri: &str) -> Option<KeyEntry> {
-        self.lock().get(uri).cloned()
-    }
-
-    /// Stores (or replaces) the entry for `uri`.
-    pub fn insert(&self, uri: &str, entry: KeyEntry) {
-        self.lock().put(Arc::from(uri), entry);
-    }
-
-    /// Applies `f` to the entry for `uri`, if present. True if it was.
-    pub fn update(&self, uri: &str, f: impl FnOnce(&mut KeyEntry)) -> bool {
-        match self.lock().get_mut(uri) {
-            Some(e) => {
-                f(e);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Forgets `uri`. True if it was cached.
-    pub fn remove(&self, uri: &str) -> bool {
-        self.lock().pop(uri).is_some()
-    }
-
-    /// Key sets cached now.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// True when no key set is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,24 +107,5 @@ mod tests {
         assert_eq!(v["jwks_uri"], "https://c.example/jwks.json");
         let inline = JwkSet::new(Arc::from(r#"{"keys":[]}"#), KeySource::Inline, None);
         assert!(!inline.to_json_line().contains("jwks_uri"));
-    }
-
-    #[test]
-    fn cache_is_bounded_and_forgets() {
-        let c = KeyCache::new(2);
-        let e = KeyEntry {
-            json: Arc::from("{}"),
-            fresh_until: Instant::now(),
-            expires_at: SystemTime::now(),
-            validators: Validators::default(),
-            serve_stale: true,
-        };
-        for u in ["a", "b", "c"] {
-            c.insert(u, e.clone());
-        }
-        assert_eq!(c.len(), 2);
-        assert!(c.get("a").is_none());
-        assert!(c.remove("b"));
-        assert!(!c.remove("b"));
     }
 }

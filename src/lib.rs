@@ -34,7 +34,6 @@ pub mod document;
 pub mod engine;
 pub mod fetch;
 pub mod ffi;
-pub mod freshness;
 #[cfg(feature = "jni")]
 pub mod jni;
 pub mod json;

@@ -45,6 +45,13 @@ struct ClientOut<'a> {
     display_host: &'a DisplayHost,
 }
 
+/// A stored version costs its own estimate (the store's byte budget is kept under it).
+impl crate::cache::Cost for Arc<ResolvedClient> {
+    fn cost(&self) -> usize {
+        ResolvedClient::cost(self)
+    }
+}
+
 /// One validated version of a client's document.
 #[derive(Debug)]
 pub struct ResolvedClient {

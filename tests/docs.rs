@@ -248,3 +248,32 @@ fn every_warning_is_in_the_contract() {
         assert!(section.contains(&format!("`{w}`")), "§6 lacks {w}");
     }
 }
+
+#[test]
+fn every_test_the_conformance_matrix_cites_exists() {
+    let matrix = read("docs/conformance.md");
+    let mut checked = 0;
+    for (at, _) in matrix.match_indices(".rs::") {
+        let start = matrix[..at]
+            .rfind(|c: char| c == '`' || c == ' ' || c == '(')
+            .map_or(0, |i| i + 1);
+        let file = &matrix[start..at + 3];
+        if !(file.starts_with("src/") || file.starts_with("tests/")) || file.contains("/x.rs") {
+            continue;
+        }
+        let rest = &matrix[at + 5..];
+        let rest = rest.strip_prefix("tests::").unwrap_or(rest);
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+            .unwrap_or_else(|_| panic!("docs/conformance.md cites {file}, which does not exist"));
+        assert!(
+            source.contains(&format!("fn {name}(")),
+            "docs/conformance.md cites {file}::{name}, which does not exist"
+        );
+        checked += 1;
+    }
+    assert!(checked > 150, "{checked} test citations found");
+}

@@ -17,9 +17,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cimd::addr::classify;
+use cimd::cache::freshness::{freshness, CacheHeaders};
 use cimd::client_id::{ClientIdUrl, UrlRules};
 use cimd::document::{validate, DocumentPolicy};
-use cimd::freshness::{freshness, CacheHeaders};
 use cimd::redirect::redirect_uri_matches;
 use cimd::{Config, ErrorCode};
 use proptest::prelude::*;
