@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cimd::client_id::{ClientIdUrl, UrlRules};
-use cimd::document::{validate, DocumentPolicy};
-use cimd::fetch::{BoxFuture, Resolver};
+use cimd::internals::{validate, DocumentPolicy};
+use cimd::internals::{ClientIdUrl, UrlRules};
+use cimd::{BoxFuture, Resolver};
 use cimd::{Config, Engine};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::json;

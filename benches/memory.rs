@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use cimd::fetch::{BoxFuture, Resolver};
+use cimd::{BoxFuture, Resolver};
 use cimd::{Config, Engine};
 use serde_json::json;
 use support::{Reply, Server, TestPki};

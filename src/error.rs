@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 /// Why a client_id was not resolved. The string forms are a public contract: they appear in the CLI's JSON
 /// lines, the C ABI, the bindings and the Keycloak error pages, and are never renamed within a major version.
+/// Codes are only ever added (docs/contract.md §7), so a `match` outside this crate needs a wildcard arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ErrorCode {
     /// The client_id breaks a URL rule; nothing was fetched.
     InvalidClientIdUrl,

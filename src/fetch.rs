@@ -105,8 +105,6 @@ pub struct ResponseMeta {
     pub date: Option<String>,
     /// New validators for the next revalidation.
     pub validators: Validators,
-    /// The address the response came from.
-    pub peer: Option<SocketAddr>,
 }
 
 impl ResponseMeta {
@@ -279,7 +277,7 @@ impl Fetcher {
 
         let status = response.status().as_u16();
         let headers = response.headers();
-        let meta = response_meta(headers, peer);
+        let meta = response_meta(headers);
         if status == 304 && conditional {
             return Ok(Fetched::NotModified { meta });
         }
@@ -456,7 +454,7 @@ fn header_string(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn response_meta(headers: &HeaderMap, peer: Option<SocketAddr>) -> ResponseMeta {
+fn response_meta(headers: &HeaderMap) -> ResponseMeta {
     ResponseMeta {
         cache_control: headers
             .get_all(reqwest::header::CACHE_CONTROL)
@@ -471,7 +469,6 @@ fn response_meta(headers: &HeaderMap, peer: Option<SocketAddr>) -> ResponseMeta 
             etag: header_string(headers, "etag"),
             last_modified: header_string(headers, "last-modified"),
         },
-        peer,
     }
 }
 
@@ -573,8 +570,11 @@ mod tests {
     fn g2_the_connected_peer_is_vetted_again_after_connect() {
         let pki = support::TestPki::new(&["peer.example"]);
         let server = support::Server::start(pki.server_config());
-        let id =
-            crate::ClientIdUrl::parse(&server.url("peer.example", "/doc.json"), &Default::default()).unwrap();
+        let id = crate::client_id::ClientIdUrl::parse(
+            &server.url("peer.example", "/doc.json"),
+            &Default::default(),
+        )
+        .unwrap();
         let target = FetchTarget::client_id(&id);
         server.route(
             "/doc.json",

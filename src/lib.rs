@@ -3,16 +3,18 @@
 //! In the Client ID Metadata Document scheme (draft-ietf-oauth-client-id-metadata-document, adopted by the MCP
 //! authorization spec), a client's `client_id` is an HTTPS URL, and the authorization server fetches the JSON
 //! document at that URL and uses it as the client's registration. This crate is the engine that does that for an
-//! existing identity server: one data path, with each concern in its own module:
+//! existing identity server, along one data path with each concern in its own module:
 //!
-//! client_id URL ([`client_id`]) → host policy ([`config`]) → cache ([`cache`]) → rate limits ([`limits`]) →
-//! SSRF-safe fetch ([`fetch`], [`addr`]) → strict JSON ([`json`]) → document validation and auth-method
-//! negotiation ([`document`]) → freshness ([`freshness`]) → redirect_uri matching ([`redirect`]) → result
-//! ([`result`]).
+//! client_id URL (`client_id`, read by `uri`) → host policy (`config`) → store (`cache`) → rate limits
+//! (`limits`) → SSRF-safe fetch (`fetch`, `addr`, `tls`) → strict JSON (`json`) → document validation and
+//! auth-method negotiation (`document`) → lifetime and policy (`cache`) → redirect_uri matching (`redirect`) →
+//! result (`result`). The `engine` orchestrates them.
 //!
-//! [`Engine`] ties them together. Every front end (the `cimd` CLI, the C ABI in [`ffi`], the Keycloak extension,
-//! the Python and Go bindings) is a thin door onto it: the same configuration keys ([`Config`]), the same error
-//! codes ([`ErrorCode`]), the same results.
+//! The public surface is deliberately small: [`Engine`] and its builder, [`Config`] (with [`config::KEYS`], the
+//! one description of every configuration key), the results ([`Resolution`], [`ResolvedClient`], [`JwkSet`]),
+//! the errors ([`Error`], [`ErrorCode`], [`ConfigError`]), the rule ids messages cite ([`rules`]), and the C ABI
+//! ([`ffi`]). Every front end (the `cimd` CLI, the C ABI, the Keycloak extension, the Python and Go bindings) is a
+//! thin door onto it: the same configuration keys, the same error codes, the same results.
 //!
 //! ```no_run
 //! let engine = cimd::Engine::from_json(r#"{"auth_methods_supported": ["none"]}"#).unwrap();
@@ -25,30 +27,44 @@
 #![warn(missing_docs)]
 
 #[macro_use]
-pub mod error;
-pub mod addr;
-pub mod cache;
-pub mod client_id;
+mod error;
+mod addr;
+mod cache;
+mod client_id;
 pub mod config;
-pub mod document;
-pub mod engine;
-pub mod fetch;
+mod document;
+mod engine;
+mod fetch;
 pub mod ffi;
 #[cfg(feature = "jni")]
-pub mod jni;
-pub mod json;
-pub mod jwks;
-pub mod limits;
-pub mod redirect;
-pub mod result;
+mod jni;
+mod json;
+mod jwks;
+mod limits;
+mod redirect;
+mod result;
 pub mod rules;
-pub mod tls;
-pub mod uri;
+mod tls;
+mod uri;
 
-pub use client_id::{ClientIdUrl, DisplayHost};
+pub use client_id::DisplayHost;
 pub use config::{Config, ConfigError};
-pub use document::ClientMetadata;
-pub use engine::{Engine, EngineBuilder, EntryInfo, Stats};
+pub use document::{ClientMetadata, WARNINGS};
+pub use engine::{Clock, Engine, EngineBuilder, EntryInfo, Stats, SystemClock};
 pub use error::{Error, ErrorCode};
+pub use fetch::{BoxFuture, Resolver};
 pub use jwks::{JwkSet, KeySource};
-pub use result::{Resolution, ResolvedClient, Source};
+pub use result::{rfc3339, Resolution, ResolvedClient, Source};
+
+/// The engine's internals, for its own fuzz targets, benchmarks and tests only. Not part of the API: anything
+/// here may change in any release.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::addr::{classify, parse_numeric_host, AddressPolicy};
+    pub use crate::cache::freshness::{freshness, parse_http_date, CacheHeaders, Freshness};
+    pub use crate::cache::{Entry, Lifetime, Store, Validators};
+    pub use crate::client_id::{ClientIdUrl, UrlRules, MAX_CLIENT_ID_LEN};
+    pub use crate::document::{validate, validate_all, DocumentPolicy};
+    pub use crate::json::{parse_strict, JsonLimits};
+    pub use crate::redirect::{check_redirect_uri, is_loopback_redirect, redirect_uri_matches};
+}

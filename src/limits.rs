@@ -123,6 +123,7 @@ impl Limiter {
     }
 
     /// How many hosts are tracked (for tests and counters).
+    #[cfg(test)]
     pub fn tracked_hosts(&self) -> usize {
         self.hosts.lock().unwrap_or_else(|p| p.into_inner()).len()
     }

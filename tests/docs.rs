@@ -244,7 +244,7 @@ fn every_warning_is_in_the_contract() {
         .split("\n## ")
         .next()
         .unwrap();
-    for w in cimd::document::WARNINGS {
+    for w in cimd::WARNINGS {
         assert!(section.contains(&format!("`{w}`")), "§6 lacks {w}");
     }
 }
@@ -254,9 +254,7 @@ fn every_test_the_conformance_matrix_cites_exists() {
     let matrix = read("docs/conformance.md");
     let mut checked = 0;
     for (at, _) in matrix.match_indices(".rs::") {
-        let start = matrix[..at]
-            .rfind(|c: char| c == '`' || c == ' ' || c == '(')
-            .map_or(0, |i| i + 1);
+        let start = matrix[..at].rfind(['`', ' ', '(']).map_or(0, |i| i + 1);
         let file = &matrix[start..at + 3];
         if !(file.starts_with("src/") || file.starts_with("tests/")) || file.contains("/x.rs") {
             continue;

@@ -16,11 +16,11 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cimd::addr::classify;
-use cimd::cache::freshness::{freshness, CacheHeaders};
-use cimd::client_id::{ClientIdUrl, UrlRules};
-use cimd::document::{validate, DocumentPolicy};
-use cimd::redirect::redirect_uri_matches;
+use cimd::internals::classify;
+use cimd::internals::redirect_uri_matches;
+use cimd::internals::{freshness, CacheHeaders};
+use cimd::internals::{validate, DocumentPolicy};
+use cimd::internals::{ClientIdUrl, UrlRules};
 use cimd::{Config, ErrorCode};
 use proptest::prelude::*;
 use proptest::sample::select;

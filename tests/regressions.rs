@@ -1,8 +1,8 @@
 //! Regression tests for the bugs that the property tests (tests/properties.rs) and the fuzz targets (fuzz/)
 //! found. Each test names the finder and the input; each stays in the normal suite so the bug cannot return.
 
-use cimd::document::{validate, DocumentPolicy};
-use cimd::json::{parse_strict, JsonLimits};
+use cimd::internals::{parse_strict, JsonLimits};
+use cimd::internals::{validate, DocumentPolicy};
 use cimd::Config;
 
 /// Found by `prop_doc_accepted_documents_round_trip_through_their_serialisation`: serde_json's default float
@@ -61,7 +61,7 @@ fn regression_sharded_cache_never_exceeds_cache_max_entries() {
     use std::sync::Arc;
     use std::time::{Instant, SystemTime};
 
-    use cimd::cache::{Entry, Lifetime, Store, Validators};
+    use cimd::internals::{Entry, Lifetime, Store, Validators};
     use cimd::{ClientMetadata, DisplayHost, ResolvedClient};
 
     for max in [256usize, 1000, 1001, 1015, 4099] {

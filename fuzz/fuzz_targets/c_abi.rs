@@ -30,7 +30,7 @@ use std::ffi::{c_char, CStr};
 use std::ptr;
 use std::sync::OnceLock;
 
-use cimd::client_id::{ClientIdUrl, UrlRules};
+use cimd::internals::{ClientIdUrl, UrlRules};
 use cimd::{Config, ErrorCode};
 use libfuzzer_sys::fuzz_target;
 

@@ -3,7 +3,7 @@
 //! finds no scheme other than `https://`, no userinfo, no fragment, no dot segment, no control character.
 #![no_main]
 
-use cimd::client_id::{ClientIdUrl, UrlRules};
+use cimd::internals::{ClientIdUrl, UrlRules};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     if !rules.allow_root_path {
         assert_ne!(path, "/", "root path accepted while not allowed: {raw:?}");
     }
-    assert!(raw.len() <= cimd::client_id::MAX_CLIENT_ID_LEN);
+    assert!(raw.len() <= cimd::internals::MAX_CLIENT_ID_LEN);
     // The host the fetcher and the policy use is lower-case ASCII, never an IP address.
     let host = url.host();
     assert!(
@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
         "{host:?}"
     );
     assert!(
-        cimd::addr::parse_numeric_host(host).is_none(),
+        cimd::internals::parse_numeric_host(host).is_none(),
         "IP literal accepted: {raw:?}"
     );
     assert_eq!(url.url().scheme(), "https");

@@ -30,8 +30,8 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!g.cidrs.is_empty() && !g.host.is_empty());
             }
             // The URL rules and document policy of an accepted configuration are usable as they are.
-            let _ = cimd::client_id::UrlRules::from_config(&c);
-            let _ = cimd::document::DocumentPolicy::from_config(&c);
+            let _ = cimd::internals::UrlRules::from_config(&c);
+            let _ = cimd::internals::DocumentPolicy::from_config(&c);
         }
     }
 });

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use cimd::client_id::{ClientIdUrl, UrlRules};
-use cimd::document::{validate, validate_all, DocumentPolicy};
+use cimd::internals::{ClientIdUrl, UrlRules};
+use cimd::internals::{validate, validate_all, DocumentPolicy};
 use cimd::{Config, ErrorCode, Resolution, ResolvedClient, Source};
 use libfuzzer_sys::fuzz_target;
 

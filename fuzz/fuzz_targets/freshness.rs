@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cimd::cache::freshness::{freshness, parse_http_date, CacheHeaders};
+use cimd::internals::{freshness, parse_http_date, CacheHeaders};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,7 +4,7 @@
 //! only ever between `http://` loopback URIs; the mismatch error quotes a bounded, escaped URI.
 #![no_main]
 
-use cimd::redirect::{check_redirect_uri, is_loopback_redirect, redirect_uri_matches};
+use cimd::internals::{check_redirect_uri, is_loopback_redirect, redirect_uri_matches};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

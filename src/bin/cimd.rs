@@ -284,7 +284,7 @@ fn human_ok(label: &str, r: &Resolution, lint: bool) -> String {
         s += &format!(
             "    source         {} (fresh until {})\n",
             r.source().as_str(),
-            cimd::result::rfc3339(r.expires_at())
+            cimd::rfc3339(r.expires_at())
         );
     }
     for w in r.client().warnings() {

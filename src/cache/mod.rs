@@ -17,8 +17,8 @@ pub mod store;
 
 use std::time::{Instant, SystemTime};
 
-pub use freshness::{freshness, parse_http_date, CacheHeaders, Freshness};
-pub use store::{Cost, Evicted, Store};
+pub use freshness::{freshness, CacheHeaders};
+pub use store::{Cost, Store};
 
 /// Validators for a conditional request (RFC 9110 §13), kept with an entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

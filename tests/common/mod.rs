@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use cimd::engine::Clock;
-use cimd::fetch::{BoxFuture, Resolver};
+use cimd::Clock;
+use cimd::{BoxFuture, Resolver};
 use cimd::{Config, Engine};
 
 #[path = "../support/mod.rs"]
