@@ -37,9 +37,8 @@ JNI = [
     ("engine_resolve_hit", "`CimdEngine.resolve` (Java wrapper: read lock, native call, result line decoded)"),
     ("engine_resolve_hit_with_redirect", "the same, with a redirect_uri"),
     ("native_resolve_cached_with_redirect_raw", "`CimdNative.resolveCached` with a redirect_uri, cache hit"),
-    ("engine_resolve_cached_with_redirect_kept",
-     "`CimdEngine.resolveCached` with a redirect_uri, the one call of an authorization request: the answer kept in "
-     "the JVM while the document is fresh (no native call)"),
+    ("engine_resolve_cached_with_redirect",
+     "`CimdEngine.resolveCached` with a redirect_uri, the one call of an authorization request: one native cache hit"),
     ("native_resolve_full_document_raw", "cache hit for a caller without the current version (whole document crosses)"),
 ]
 

@@ -8,7 +8,7 @@ import dev.cimd.keycloak.jni.CimdEngine;
 import dev.cimd.keycloak.jni.CimdException;
 import dev.cimd.keycloak.jni.Resolution;
 import dev.cimd.keycloak.storage.CimdClientStorageProviderFactory;
-import dev.cimd.keycloak.storage.CimdLog;
+import dev.cimd.keycloak.shared.CimdLog;
 
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;

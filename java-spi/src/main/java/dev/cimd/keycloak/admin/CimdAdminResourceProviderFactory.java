@@ -1,8 +1,8 @@
 package dev.cimd.keycloak.admin;
 
-import org.keycloak.Config;
+import dev.cimd.keycloak.shared.StatelessFactory;
+
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
 import org.keycloak.services.resources.admin.AdminEventBuilder;
 import org.keycloak.services.resources.admin.ext.AdminRealmResourceProvider;
@@ -10,7 +10,8 @@ import org.keycloak.services.resources.admin.ext.AdminRealmResourceProviderFacto
 import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
 
 /** Mounts {@link CimdAdminResource} at {@code /admin/realms/{realm}/cimd}. */
-public final class CimdAdminResourceProviderFactory implements AdminRealmResourceProviderFactory, AdminRealmResourceProvider {
+public final class CimdAdminResourceProviderFactory
+        implements AdminRealmResourceProviderFactory, AdminRealmResourceProvider, StatelessFactory<AdminRealmResourceProvider> {
     public static final String PROVIDER_ID = "cimd";
 
     @Override
@@ -24,14 +25,7 @@ public final class CimdAdminResourceProviderFactory implements AdminRealmResourc
         return new CimdAdminResource(session, realm, auth);
     }
 
-    @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
+    /** Both a factory and its own provider: one no-op for both lifecycles. */
     @Override
     public void close() {
     }

@@ -1,8 +1,8 @@
 package dev.cimd.keycloak.discovery;
 
-import org.keycloak.Config;
+import dev.cimd.keycloak.shared.StatelessFactory;
+
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.wellknown.WellKnownProvider;
 import org.keycloak.wellknown.WellKnownProviderFactory;
 
@@ -10,7 +10,7 @@ import org.keycloak.wellknown.WellKnownProviderFactory;
  * Takes over a well-known alias from Keycloak's own provider (a lower priority number wins) and decorates its
  * document; Keycloak's provider, with its configuration overrides, still builds everything else.
  */
-abstract class CimdWellKnownProviderFactory implements WellKnownProviderFactory {
+abstract class CimdWellKnownProviderFactory implements WellKnownProviderFactory, StatelessFactory<WellKnownProvider> {
     /** Below Keycloak's 100, so this decorator is chosen; above the default 1 of operators' own overrides. */
     static final int PRIORITY = 50;
 
@@ -39,18 +39,6 @@ abstract class CimdWellKnownProviderFactory implements WellKnownProviderFactory 
     @Override
     public int getPriority() {
         return PRIORITY;
-    }
-
-    @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
     }
 
     /** {@code /.well-known/openid-configuration} (OpenID Connect Discovery). */

@@ -3,13 +3,11 @@ package dev.cimd.keycloak.jni;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -17,38 +15,21 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p>Thread-safe. Every call holds the read lock while it uses the handle; {@link #close()} takes the write
  * lock, so the native engine is never freed under a running call and never used after it is freed. The rules
- * (URL checks, SSRF-safe fetch, validation, redirect matching, caching) all live in the engine; this class only
- * moves arguments in and results out, keeps each document version decoded once, and remembers the accepting
- * cache-hit answers of {@link #resolveCached} while their document is fresh ({@link FreshAnswers}), so that a busy
- * client's requests make no native call at all.
+ * (URL checks, SSRF-safe fetch, validation, redirect matching, caching) all live in the engine, and every answer
+ * is the engine's: this class only moves arguments in and results out, and keeps each document version decoded
+ * once (by its generation, which the engine gives), so that a cache hit costs one native call and no JSON parse.
  */
 public final class CimdEngine implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Decoded versions kept at most; beyond that the map is cleared (the engine's own cache is the bound). */
     private static final int MAX_DECODED = 10_000;
-    /**
-     * Accepting cache-hit answers kept at most per engine (client_id and redirect URI pairs; beyond that they are
-     * forgotten and asked again): the system property {@value #KEPT_ANSWERS_PROPERTY}, default 4096, 0 to ask the
-     * engine on every call.
-     */
-    public static final String KEPT_ANSWERS_PROPERTY = "cimd.kept-answers";
-    static final int DEFAULT_KEPT_ANSWERS = 4_096;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Map<String, ClientDocument> decoded = new ConcurrentHashMap<>();
-    private final FreshAnswers fresh;
-    /**
-     * Counts the changes that make kept answers wrong (invalidate, refresh, a new document version), each made
-     * in the engine before it is counted and before the answers are forgotten: an answer stored by a call that
-     * overlapped one is dropped again ({@link #resolveCached}).
-     */
-    private final AtomicLong changes = new AtomicLong();
-    private volatile boolean closed;
     private long handle;
 
-    private CimdEngine(long handle, int keptAnswers) {
+    private CimdEngine(long handle) {
         this.handle = handle;
-        this.fresh = new FreshAnswers(keptAnswers);
     }
 
     /**
@@ -57,25 +38,7 @@ public final class CimdEngine implements AutoCloseable {
      * @throws IllegalArgumentException when the engine refuses the configuration; the message names the key
      */
     public static CimdEngine create(String configJson) {
-        int kept = keptAnswers(System.getProperty(KEPT_ANSWERS_PROPERTY));
-        return new CimdEngine(CimdNative.engineNew(configJson), kept);
-    }
-
-    /** The capacity of the kept answers for a value of {@value #KEPT_ANSWERS_PROPERTY} (null: the default). */
-    static int keptAnswers(String property) {
-        if (property == null || property.isBlank()) {
-            return DEFAULT_KEPT_ANSWERS;
-        }
-        try {
-            int n = Integer.parseInt(property.trim());
-            if (n < 0 || n > 1_000_000) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(KEPT_ANSWERS_PROPERTY + " must be a whole number from 0 to 1000000, not \""
-                    + property + "\"");
-        }
+        return new CimdEngine(CimdNative.engineNew(configJson));
     }
 
     /**
@@ -104,29 +67,13 @@ public final class CimdEngine implements AutoCloseable {
     /**
      * What {@link #resolve} would answer when it needs no fetch: a cache hit (or a stale one being refreshed in
      * the background), with {@code redirectUri} checked when it is not null; empty when a resolve would have to
-     * fetch. An accepting answer about a fresh document is kept while the document stays fresh, and given again
-     * without a native call; otherwise one native call, and no decoding while our decoded copy is current.
+     * fetch. One native call, and no decoding while our decoded copy is current.
      *
      * @throws CimdException when the engine refuses the redirect URI of a client it holds
      */
     public Optional<Resolution> resolveCached(String clientId, String redirectUri) throws CimdException {
-        if (closed) {
-            throw new IllegalStateException("the cimd engine is closed");
-        }
-        Resolution kept = fresh.get(clientId, redirectUri, System.nanoTime());
-        if (kept != null) {
-            return Optional.of(kept);
-        }
-        long changesBefore = changes.get();
-        Resolution r = versioned(clientId, (h, known) -> CimdNative.resolveCached(h, clientId, redirectUri, known));
-        if (r != null && "cache".equals(r.source())) {
-            fresh.put(clientId, redirectUri, r, System.currentTimeMillis(), System.nanoTime());
-            if (changes.get() != changesBefore) {
-                // An invalidate, a refresh or a new version overlapped the call: what it answered may be outdated.
-                fresh.forget(clientId);
-            }
-        }
-        return Optional.ofNullable(r);
+        return Optional.ofNullable(
+                versioned(clientId, (h, known) -> CimdNative.resolveCached(h, clientId, redirectUri, known)));
     }
 
     /** The cached answer without any I/O, if a resolve would not have to fetch. */
@@ -144,27 +91,13 @@ public final class CimdEngine implements AutoCloseable {
 
     /** Fetches {@code clientId} again now, whatever its freshness. */
     public Resolution refresh(String clientId, Duration timeout) throws CimdException {
-        try {
-            return decode(clientId, call(h -> CimdNative.refresh(h, clientId, millis(timeout))), null);
-        } finally {
-            changed(clientId);
-        }
+        return decode(clientId, call(h -> CimdNative.refresh(h, clientId, millis(timeout))), null);
     }
 
     /** Forgets the cached document (and fetched keys) of {@code clientId}. True if there was one. */
     public boolean invalidate(String clientId) {
         decoded.remove(clientId);
-        try {
-            return call(h -> CimdNative.invalidate(h, clientId));
-        } finally {
-            changed(clientId);
-        }
-    }
-
-    /** After the engine's answer about {@code clientId} changed: counted first, then its kept answers forgotten. */
-    private void changed(String clientId) {
-        changes.incrementAndGet();
-        fresh.forget(clientId);
+        return call(h -> CimdNative.invalidate(h, clientId));
     }
 
     /**
@@ -179,18 +112,9 @@ public final class CimdEngine implements AutoCloseable {
         return v.path("jwks").toString();
     }
 
-    /**
-     * The counters (hits, misses, fetches, coalesced waits, stale serves, failures by code...). {@code hits}
-     * includes the answers given from {@link FreshAnswers}, also counted alone as {@code hits_answered_in_jvm}.
-     */
+    /** The engine's counters (hits, misses, fetches, coalesced waits, stale serves, failures by code...). */
     public JsonNode stats() {
-        JsonNode v = parse(call(CimdNative::statsJson));
-        if (v instanceof ObjectNode o) {
-            long jvm = fresh.hits();
-            o.put("hits", o.path("hits").asLong() + jvm);
-            o.put("hits_answered_in_jvm", jvm);
-        }
-        return v;
+        return parse(call(CimdNative::statsJson));
     }
 
     /** The cache's entries with their freshness, for operators. */
@@ -206,7 +130,6 @@ public final class CimdEngine implements AutoCloseable {
     /** Frees the native engine. Idempotent; calls after it throw {@link IllegalStateException}. */
     @Override
     public void close() {
-        closed = true;
         lock.writeLock().lock();
         try {
             if (handle != 0) {
@@ -215,7 +138,6 @@ public final class CimdEngine implements AutoCloseable {
                 CimdNative.engineFree(h);
             }
             decoded.clear();
-            fresh.clear();
         } finally {
             lock.writeLock().unlock();
         }
@@ -296,9 +218,6 @@ public final class CimdEngine implements AutoCloseable {
             }
             ClientDocument previous = decoded.put(clientId, document);
             newVersion = previous == null || previous.generation() != document.generation();
-            if (newVersion) {
-                changed(clientId);
-            }
         }
         return new Resolution(document, ok.source, ok.expiresAt, newVersion);
     }

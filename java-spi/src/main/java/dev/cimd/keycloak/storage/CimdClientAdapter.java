@@ -1,5 +1,8 @@
 package dev.cimd.keycloak.storage;
 
+import dev.cimd.keycloak.shared.CimdLog;
+import dev.cimd.keycloak.shared.CimdMessages;
+import dev.cimd.keycloak.shared.RequestAnswers;
 import dev.cimd.keycloak.jni.CimdEngine;
 import dev.cimd.keycloak.jni.CimdException;
 import dev.cimd.keycloak.jni.ClientDocument;
@@ -128,12 +131,12 @@ public final class CimdClientAdapter extends AbstractReadOnlyClientStorageAdapte
         if (name == null || name.isBlank()) {
             return host;
         }
-        return name.replace("${", "$ {") + " (" + host + ")";
+        return CimdMessages.format(session, CimdMessages.CLIENT_NAME_WITH_HOST, name.replace("${", "$ {"), host);
     }
 
     @Override
     public String getDescription() {
-        return "Client ID Metadata Document at " + doc.clientId();
+        return CimdMessages.format(session, CimdMessages.CLIENT_DESCRIPTION, doc.clientId());
     }
 
     @Override

@@ -1,5 +1,8 @@
 package dev.cimd.keycloak.storage;
 
+import dev.cimd.keycloak.shared.CimdLog;
+import dev.cimd.keycloak.shared.RequestAnswers;
+import dev.cimd.keycloak.shared.UrlClientIds;
 import dev.cimd.keycloak.jni.CimdEngine;
 import dev.cimd.keycloak.jni.CimdException;
 import dev.cimd.keycloak.jni.Resolution;
@@ -20,8 +23,8 @@ import java.util.stream.Stream;
 
 /**
  * Looks URL client_ids up through the engine. Keycloak asks the realm database first and comes here only for
- * client_ids it does not know; a client_id that is not an {@code https://} URL returns null at once, without
- * touching the engine. Nothing is ever written: the client exists only as long as the engine can resolve it,
+ * client_ids it does not know; a client_id that is not URL-shaped ({@link UrlClientIds}) returns null at once,
+ * without touching the engine. Nothing is ever written: the client exists only as long as the engine can resolve it,
  * and a restarted server finds it again by its id ({@code f:<component>:<url>}), the same way.
  *
  * <p>One instance per Keycloak session (request); it remembers the clients it built for the request, and takes
@@ -40,11 +43,6 @@ public final class CimdClientStorageProvider implements ClientStorageProvider {
         this.engine = engine;
     }
 
-    /** A cheap shape test, so that ordinary client_ids never reach the engine. The engine applies the rules. */
-    public static boolean isUrlClientId(String clientId) {
-        return clientId != null && clientId.startsWith("https://");
-    }
-
     @Override
     public ClientModel getClientById(RealmModel realm, String id) {
         StorageId storageId = new StorageId(id);
@@ -56,7 +54,7 @@ public final class CimdClientStorageProvider implements ClientStorageProvider {
 
     @Override
     public ClientModel getClientByClientId(RealmModel realm, String clientId) {
-        if (!isUrlClientId(clientId)) {
+        if (!UrlClientIds.isCandidate(clientId)) {
             return null;
         }
         ClientModel known = seen.get(clientId);

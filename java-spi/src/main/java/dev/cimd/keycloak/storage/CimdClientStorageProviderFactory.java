@@ -1,5 +1,6 @@
 package dev.cimd.keycloak.storage;
 
+import dev.cimd.keycloak.shared.EngineRegistry;
 import dev.cimd.keycloak.config.CimdConfig;
 import dev.cimd.keycloak.jni.CimdEngine;
 

@@ -12,8 +12,6 @@ import org.keycloak.services.clientpolicy.ClientPolicyVote;
 import org.keycloak.services.clientpolicy.context.PreAuthorizationRequestContext;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verifyNoInteractions;
 import static org.mockito.Mockito.when;
@@ -23,20 +21,6 @@ class CimdClientIdConditionTest {
         CimdClientIdCondition c = new CimdClientIdCondition(session);
         c.setupConfiguration(null);
         return c.applyPolicy(new PreAuthorizationRequestContext(clientId, new MultivaluedHashMap<>()));
-    }
-
-    @Test
-    void urlShapedClientIdsAreForTheEngine() {
-        assertTrue(CimdClientIdCondition.isUrlShaped("https://app.example.com/c.json"));
-        assertTrue(CimdClientIdCondition.isUrlShaped("http://app.example.com/c.json"));
-        assertFalse(CimdClientIdCondition.isUrlShaped("my-app"));
-        assertFalse(CimdClientIdCondition.isUrlShaped("urn:example:app"));
-        assertFalse(CimdClientIdCondition.isUrlShaped(null));
-        assertFalse(CimdClientIdCondition.isUrlShaped("://no-scheme"));
-        assertTrue(CimdClientIdCondition.isUrlShaped("a+b-c.d9://x"));
-        assertFalse(CimdClientIdCondition.isUrlShaped("ht tp://x"), "a scheme has no spaces");
-        assertFalse(CimdClientIdCondition.isUrlShaped("h\u00e9://x"), "a scheme is ASCII (RFC 3986 3.1)");
-        assertFalse(CimdClientIdCondition.isUrlShaped("my app with a :// inside"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.cimd.keycloak.storage;
 
+import dev.cimd.keycloak.shared.RequestAnswers;
 import dev.cimd.keycloak.jni.CimdEngine;
 import dev.cimd.keycloak.jni.CimdException;
 import dev.cimd.keycloak.jni.Documents;
@@ -34,6 +35,7 @@ import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.verifyNoInteractions;
 import static org.mockito.Mockito.when;
@@ -167,10 +169,23 @@ class CimdClientAdapterTest {
     void nonUrlClientIdsNeverReachTheEngine() {
         CimdClientStorageProvider p = new CimdClientStorageProvider(session, component, engine);
         assertNull(p.getClientByClientId(realm, "my-confidential-app"));
-        assertNull(p.getClientByClientId(realm, "http://app.example.com/c.json"));
+        assertNull(p.getClientByClientId(realm, "urn:example:app"));
         assertNull(p.getClientById(realm, "f:other-component:" + WEB));
         assertNull(p.getClientById(realm, "8c9a0c1e-local-uuid"));
         verifyNoInteractions(engine);
+    }
+
+    /** The one pre-filter (UrlClientIds): a URL-shaped client_id goes to the engine, which applies the rules. */
+    @Test
+    void urlShapedClientIdsAreTheEnginesToRefuse() throws Exception {
+        String http = "http://app.example.com/c.json";
+        when(engine.resolve(eq(http), eq(null), eq(null))).thenThrow(
+                new CimdException("invalid_client_id_url", "client_id URL must use the https scheme (URL-01)",
+                        "invalid_client", false));
+        CimdClientStorageProvider p = new CimdClientStorageProvider(session, component, engine);
+        assertNull(p.getClientByClientId(realm, http));
+        assertNull(p.getClientByClientId(realm, http), "the refusal is remembered for the request");
+        verify(engine, times(1)).resolve(eq(http), eq(null), eq(null));
     }
 
     @Test

@@ -4,8 +4,9 @@ import dev.cimd.keycloak.jni.CimdEngine;
 import dev.cimd.keycloak.jni.CimdException;
 import dev.cimd.keycloak.jni.Resolution;
 import dev.cimd.keycloak.storage.CimdClientStorageProviderFactory;
-import dev.cimd.keycloak.storage.CimdLog;
-import dev.cimd.keycloak.storage.RequestAnswers;
+import dev.cimd.keycloak.shared.CimdLog;
+import dev.cimd.keycloak.shared.CimdMessages;
+import dev.cimd.keycloak.shared.RequestAnswers;
 
 import jakarta.ws.rs.core.Response;
 
@@ -55,7 +56,7 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
         }
         CimdException e = rejection(session, pre);
         if (e != null) {
-            throw new ClientPolicyException(e.oauthError(), errorText(e), Response.Status.BAD_REQUEST);
+            throw new ClientPolicyException(e.oauthError(), errorText(session, e), Response.Status.BAD_REQUEST);
         }
     }
 
@@ -122,7 +123,7 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
     }
 
     /** The text of the error page: the stable code first, then the sentence naming the rule. */
-    public static String errorText(CimdException e) {
-        return "cimd " + e.code() + ": " + e.description();
+    public static String errorText(KeycloakSession session, CimdException e) {
+        return CimdMessages.format(session, CimdMessages.CLIENT_REFUSED, e.code(), e.description());
     }
 }

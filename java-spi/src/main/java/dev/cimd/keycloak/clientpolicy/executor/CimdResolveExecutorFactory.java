@@ -1,8 +1,8 @@
 package dev.cimd.keycloak.clientpolicy.executor;
 
-import org.keycloak.Config;
+import dev.cimd.keycloak.shared.StatelessFactory;
+
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider;
 import org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProviderFactory;
@@ -10,24 +10,13 @@ import org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProviderF
 import java.util.List;
 
 /** Factory of {@link CimdResolveExecutor} ({@code cimd-resolve}). */
-public final class CimdResolveExecutorFactory implements ClientPolicyExecutorProviderFactory {
+public final class CimdResolveExecutorFactory
+        implements ClientPolicyExecutorProviderFactory, StatelessFactory<ClientPolicyExecutorProvider> {
     public static final String PROVIDER_ID = "cimd-resolve";
 
     @Override
     public ClientPolicyExecutorProvider create(KeycloakSession session) {
         return new CimdResolveExecutor(session);
-    }
-
-    @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
     }
 
     @Override

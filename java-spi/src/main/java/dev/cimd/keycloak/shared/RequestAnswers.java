@@ -1,4 +1,4 @@
-package dev.cimd.keycloak.storage;
+package dev.cimd.keycloak.shared;
 
 import dev.cimd.keycloak.jni.CimdException;
 import dev.cimd.keycloak.jni.Resolution;
