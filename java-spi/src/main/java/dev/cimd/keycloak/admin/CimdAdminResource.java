@@ -36,6 +36,7 @@ import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
  *   <li>{@code GET stats}: hits, misses, fetches, coalesced waits, stale serves, failures by code.</li>
  * </ul>
  */
+@Produces(MediaType.APPLICATION_JSON)
 public final class CimdAdminResource {
     private final RealmModel realm;
     private final AdminPermissionEvaluator auth;
@@ -56,65 +57,67 @@ public final class CimdAdminResource {
         return engine;
     }
 
+    /** The engine, for a caller allowed to view clients. */
+    private CimdEngine viewing() {
+        auth.clients().requireView();
+        return engine();
+    }
+
+    /** The engine, for a caller allowed to manage clients, with the client_id the request names. */
+    private CimdEngine managing(String clientId) {
+        auth.clients().requireManage();
+        require(clientId);
+        return engine();
+    }
+
     @GET
     @Path("clients")
-    @Produces(MediaType.APPLICATION_JSON)
     public JsonNode clients() {
-        auth.clients().requireView();
-        return engine().entries();
+        return viewing().entries();
     }
 
     @GET
     @Path("client")
-    @Produces(MediaType.APPLICATION_JSON)
     public Response client(@QueryParam("client_id") String clientId) {
-        auth.clients().requireView();
+        CimdEngine cimd = viewing();
         require(clientId);
-        for (JsonNode entry : engine().entries()) {
+        for (JsonNode entry : cimd.entries()) {
             if (clientId.equals(entry.path("client_id").asText())) {
                 ObjectNode out = entry.deepCopy();
-                engine().probe(clientId).ifPresent(r -> out.set("document", describe(r)));
+                cimd.probe(clientId).ifPresent(r -> out.set("document", describe(r)));
                 return Response.ok(out).build();
             }
         }
-        return Response.status(Response.Status.NOT_FOUND).type(MediaType.APPLICATION_JSON)
-                .entity(error("not_cached", clientId + " is not in the cache")).build();
+        return failure(Response.Status.NOT_FOUND, "not_cached", clientId + " is not in the cache");
     }
 
     @POST
     @Path("invalidate")
-    @Produces(MediaType.APPLICATION_JSON)
     public JsonNode invalidate(@QueryParam("client_id") String clientId) {
-        auth.clients().requireManage();
-        require(clientId);
+        CimdEngine cimd = managing(clientId);
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("client_id", clientId);
-        out.put("invalidated", engine().invalidate(clientId));
+        out.put("invalidated", cimd.invalidate(clientId));
         return out;
     }
 
     @POST
     @Path("refresh")
-    @Produces(MediaType.APPLICATION_JSON)
     public Response refresh(@QueryParam("client_id") String clientId) {
-        auth.clients().requireManage();
-        require(clientId);
+        CimdEngine cimd = managing(clientId);
         try {
-            Resolution r = engine().refresh(clientId, null);
+            Resolution r = cimd.refresh(clientId, null);
             CimdLog.resolved(realm.getName(), r);
             return Response.ok(describe(r)).build();
         } catch (CimdException e) {
-            return Response.status(Response.Status.BAD_GATEWAY).type(MediaType.APPLICATION_JSON)
-                    .entity(error(e.code(), e.description())).build();
+            return failure(Response.Status.BAD_GATEWAY, e.code(), e.description());
         }
     }
 
     @GET
     @Path("stats")
-    @Produces(MediaType.APPLICATION_JSON)
     public JsonNode stats() {
-        auth.clients().requireView();
-        return engine().stats();
+        return viewing().stats();
     }
 
     private static void require(String clientId) {
@@ -138,10 +141,10 @@ public final class CimdAdminResource {
         return out;
     }
 
-    private static ObjectNode error(String code, String description) {
+    private static Response failure(Response.Status status, String code, String description) {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("error", code);
         out.put("error_description", description);
-        return out;
+        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(out).build();
     }
 }
