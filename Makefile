@@ -12,9 +12,9 @@ MVN := mvn -B -q -Dmaven.repo.local=$(CURDIR)/.cache/m2
 JAR := java-spi/target/cimd-keycloak-0.1.0.jar
 
 .PHONY: demo demo-cli test rust-deps lint rust-test conformance build release bench c-deps c-test header \
-	python-venv python-test python-bench go-deps go-lib go-test go-bench \
+	python-venv python-test python-bench-venv python-bench go-deps go-lib go-test go-bench \
 	java-deps java-native java-jar java-unit java-e2e java-test keycloak-builtin-e2e keycloak-bench keycloak-profile \
-	hardening-test proptest fuzz-smoke fuzz soak-short soak memory-bench plots \
+	hardening-test proptest fuzz-smoke fuzz soak-short soak memory-bench plots bench-smoke keycloak-bench-smoke \
 	asan-lib sanitizer-test c-asan python-asan go-asan
 
 ## make demo: Keycloak with the extension, a sample client document on a loopback HTTPS host, a scripted login.
@@ -25,8 +25,9 @@ demo: java-jar
 demo-cli: release
 	scripts/demo.sh
 
-## make test: every test of every part, the fuzz and fault-soak smokes, and the bindings under AddressSanitizer.
-test: lint rust-test c-test conformance python-test go-test fuzz-smoke soak-short sanitizer-test java-test
+## make test: every test of every part, the fuzz and fault-soak smokes, every benchmark once in a smoke mode (no
+## figure asserted) and the bindings under AddressSanitizer.
+test: lint rust-test c-test conformance python-test go-test fuzz-smoke soak-short sanitizer-test java-test bench-smoke
 	@echo "make test: all suites passed"
 
 rust-deps:
@@ -90,7 +91,20 @@ c-test: rust-deps c-deps release
 	CIMD_HOSTS=$(FIXTURE_HOSTS) $(NETNS) tests/c/run.sh target/debug/examples/c-test-host $(C_BIN)
 
 bench: rust-deps
-	$(NETNS) $(CARGO) bench --offline
+	$(CARGO) bench --no-run
+	$(NETNS) $(CARGO) bench --offline --bench engine --bench ffi
+
+# Every benchmark of every front end once, as briefly as it goes, so that none can rot: criterion's test mode (each
+# benchmark run once), the memory bench on 2,000 clients into target/, one iteration of each Go benchmark, the
+# Python benchmarks once with the comparison resolver installed, and the Keycloak drivers (keycloak-bench-smoke).
+# Nothing is timed or compared here; the figures come from the targets each results page names.
+bench-smoke: rust-deps go-deps go-lib python-bench-venv keycloak-bench-smoke
+	$(CARGO) bench --no-run
+	$(NETNS) $(CARGO) bench --offline --bench engine --bench ffi -- --test
+	mkdir -p target/bench-smoke
+	$(NETNS) $(CARGO) bench --offline --bench memory -- --clients 2000 --out $(CURDIR)/target/bench-smoke
+	cd bindings/go && $(CURDIR)/$(NETNS) $(GO_OFFLINE) $(GO) test -run '^$$' -bench . -benchtime 1x .
+	$(call run_pytest,$(PY_BENCH_VENV),tests/test_benchmark.py --benchmark-disable)
 
 # -- Python binding (bindings/python) -------------------------------------------------------------------------------
 # pip installs the package from its directory (its build runs cargo on this crate and ships libcimd in the wheel)
@@ -120,12 +134,15 @@ python-test: python-venv
 	$(call run_pytest,$(PY_VENV),--benchmark-disable)
 
 ## make python-bench: times a cache-hit resolve against FastMCP's pure-Python CIMD resolver (docs/benchmarks-python.md).
-python-bench: export CIMD_BENCH_ASSERT := 1
-python-bench: rust-deps
+# The columns are a variable: a comma inside $(call ...) would split its arguments.
+PY_BENCH_ARGS := tests/test_benchmark.py --benchmark-only --benchmark-columns=min,median,iqr,mean,ops,rounds
+python-bench-venv: rust-deps
 	test -x $(PY_BENCH_VENV)/bin/python || $(PYTHON) -m venv $(PY_BENCH_VENV)
 	$(PY_BENCH_VENV)/bin/pip install --quiet $(PY_TEST_DEPS) fastmcp
 	CARGO=$(CARGO) $(PY_BENCH_VENV)/bin/pip install --quiet --force-reinstall --no-deps ./$(PY_DIR)
-	$(call run_pytest,$(PY_BENCH_VENV),tests/test_benchmark.py --benchmark-only --benchmark-columns=min,median,mean,ops,rounds)
+
+python-bench: python-bench-venv
+	$(call run_pytest,$(PY_BENCH_VENV),$(PY_BENCH_ARGS))
 
 # -- Go binding (bindings/go) and its fosite example. Modules are downloaded here, outside the namespace; inside it
 # GOPROXY=off, so a test that needed the network would fail instead of reaching out.
@@ -194,6 +211,14 @@ keycloak-builtin-e2e: java-jar
 keycloak-bench: java-jar
 	scripts/keycloak-dist.sh >/dev/null
 	scripts/keycloak-bench.sh
+
+# Both Keycloak drivers with --smoke (every step once, a second each; two servers started), then the report of the
+# bench's output, so that the commands of docs/benchmarks-keycloak.md keep working.
+keycloak-bench-smoke: java-jar
+	scripts/keycloak-dist.sh >/dev/null
+	scripts/keycloak-bench.sh --smoke
+	python3 benches/keycloak/bench_report.py .cache/bench-smoke/bench.json >/dev/null
+	scripts/keycloak-profile.sh --smoke
 
 ## Where a login page's CPU goes per client kind (async-profiler in the bench server; docs/benchmarks-keycloak.md).
 keycloak-profile: java-jar

@@ -10,6 +10,8 @@ jar=java-spi/target/cimd-keycloak-0.1.0.jar
 mvn="mvn -B -q -Dmaven.repo.local=$PWD/.cache/m2"
 (cd java-spi && $mvn test-compile && $mvn dependency:build-classpath -Dmdep.outputFile=target/classpath.txt)
 cp="$PWD/java-spi/target/test-classes:$PWD/java-spi/target/classes:$(cat java-spi/target/classpath.txt)"
+# --smoke (make test): every step once, briefly, in its own folder, so that a real run's output is never overwritten.
 work=.cache/bench
-scripts/keycloak-netns "$work" python3 tests/keycloak/bench.py \
+case " $* " in *" --smoke "*) work=.cache/bench-smoke ;; esac
+scripts/keycloak-netns "$work" python3 benches/keycloak/bench.py \
   --dist "$dist" --jar "$jar" --work "$PWD/$work" --classpath "$cp" "$@"

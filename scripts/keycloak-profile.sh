@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Where a login page's CPU goes on the Keycloak with the extension, per client kind (tests/keycloak/profile.py):
+# Where a login page's CPU goes on the Keycloak with the extension, per client kind (benches/keycloak/profile.py):
 # async-profiler (from Maven Central, cached in .cache/) attached to the bench server, inside scripts/netns.
 #   scripts/keycloak-profile.sh [--seconds N] [--reps N] [--a TARGET --b TARGET] [--grep FRAME]
-#   python3 tests/keycloak/profile.py --report .cache/profile/profile.json [--a T --b T --grep S]  # read again
+#   python3 benches/keycloak/profile.py --report .cache/profile/profile.json [--a T --b T --grep S]  # read again
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -17,6 +17,8 @@ if [ ! -f "$prof/linux-x64/libasyncProfiler.so" ]; then
     "https://repo1.maven.org/maven2/tools/profiler/async-profiler/$ver/async-profiler-$ver.jar"
   python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], [n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("linux-x64/")])' "$prof/async-profiler.jar" "$prof"
 fi
+# --smoke (make test): every step once, briefly, in its own folder, so that a real run's output is never overwritten.
 work=.cache/profile
-scripts/keycloak-netns "$work" python3 tests/keycloak/profile.py \
+case " $* " in *" --smoke "*) work=.cache/profile-smoke ;; esac
+scripts/keycloak-netns "$work" python3 benches/keycloak/profile.py \
   --dist "$dist" --jar "$jar" --work "$PWD/$work" --profiler "$PWD/$prof/linux-x64/libasyncProfiler.so" "$@"

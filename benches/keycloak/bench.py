@@ -8,7 +8,7 @@ inside scripts/netns: every request goes to loopback).
    of short adjacent runs (the figures against the targets), then every target in rotating round-robin.
 3. 200 concurrent first requests for one uncached client_id: fetches seen by the document host, on both.
 
-    python3 tests/keycloak/bench.py --dist DIR --jar JAR --work DIR --classpath CP [--seconds N]
+    python3 benches/keycloak/bench.py --dist DIR --jar JAR --work DIR --classpath CP [--seconds N]
 """
 import argparse
 import contextlib
@@ -24,6 +24,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The Keycloak harness (start, stop, login, the document host) is the end-to-end test's: tests/keycloak.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "keycloak"))
 import e2e as E  # noqa: E402
 import kc as K  # noqa: E402
 from dochost import DocHost  # noqa: E402
@@ -243,10 +245,10 @@ def stampede(kc, realm, host, client_id, n=200):
 
 
 @contextlib.contextmanager
-def ours_alone(args, warmup):
+def ours_alone(args, warmup, max_seconds=1800):
     """The bench server "ours" alone, with the document host serving the bench documents: started, its targets
     warmed up like the bench's, (server, targets) handed to the block and both stopped after it. For the
-    single-server investigations (tests/keycloak/profile.py, tests/keycloak/steady.py)."""
+    single-server investigation of benches/keycloak/profile.py."""
     os.makedirs(args.work, exist_ok=True)
     host = DocHost(args.work, E.HOSTS).start()
     for cid in (E.WEB, BENCH):
@@ -255,7 +257,7 @@ def ours_alone(args, warmup):
     try:
         print(f"ours: started in {kc.start():.0f}s", flush=True)
         targets = bench_targets({"ours": kc})
-        warm_up(targets, warmup)
+        warm_up(targets, warmup, max_seconds=max_seconds)
         yield kc, targets
     finally:
         kc.stop()
@@ -326,7 +328,12 @@ def main():
     ap.add_argument("--plain", action="store_true",
                     help="add a Keycloak without any CIMD support: what a URL-length client_id costs Keycloak itself")
     ap.add_argument("--skip-jni", action="store_true", help="skip the JNI cost harness")
+    ap.add_argument("--smoke", action="store_true",
+                    help="every step once, as briefly as it goes (make test): proves the driver runs, measures nothing")
     args = ap.parse_args()
+    if args.smoke:
+        args.seconds, args.rounds, args.blocks, args.block_seconds = 1, 6, 2, 1
+        args.warmup, args.warmup_max = 1, 1
     os.makedirs(args.work, exist_ok=True)
     host = DocHost(args.work, E.HOSTS).start()
     for cid in (E.WEB, BENCH, f"{E.APP}/clients/stampede-ours.json", f"{E.APP}/clients/stampede-builtin.json"):
@@ -334,8 +341,10 @@ def main():
     results = {"machine": {"cpus": os.cpu_count(), "uname": " ".join(os.uname())}}
 
     config = json.dumps({"allow_loopback": True, "extra_ca_file": host.ca_file})
-    out = "" if args.skip_jni else subprocess.run(["java", "-Xshare:auto", "-cp", args.classpath, "dev.cimd.keycloak.jni.ResolveCostHarness",
-                          config, BENCH, E.WEB_CB], capture_output=True, text=True, check=True).stdout
+    calls = ["-Dcimd.bench.calls=3000"] if args.smoke else []
+    out = "" if args.skip_jni else subprocess.run(
+        ["java", "-Xshare:auto", *calls, "-cp", args.classpath, "dev.cimd.keycloak.jni.ResolveCostHarness",
+         config, BENCH, E.WEB_CB], capture_output=True, text=True, check=True).stdout
     results["jni_ns_per_call"] = {k: float(v) for k, v in re.findall(r"^(\w+) ([\d.]+)$", out, re.M)}
     print("jni:", json.dumps(results["jni_ns_per_call"]), flush=True)
 

@@ -1,8 +1,8 @@
-"""The tables of docs/benchmarks-keycloak.md, printed as Markdown from one bench.json written by tests/keycloak/bench.py
+"""The tables of docs/benchmarks-keycloak.md, printed as Markdown from one bench.json written by benches/keycloak/bench.py
 (scripts/keycloak-bench.sh), so that the figures in the document are the run's figures and nothing retyped.
 
-    python3 tests/keycloak/bench_report.py .cache/bench/bench.json
-    python3 tests/keycloak/bench_report.py --pool docs/data/keycloak-bench-*.json   # every block of several runs
+    python3 benches/keycloak/bench_report.py .cache/bench/bench.json
+    python3 benches/keycloak/bench_report.py --pool docs/data/keycloak-bench-*.json   # every block of several runs
 """
 import json
 import random

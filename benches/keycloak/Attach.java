@@ -2,7 +2,7 @@ import com.sun.tools.attach.VirtualMachine;
 
 /**
  * Loads a JVMTI agent into a running JVM: {@code java Attach.java PID AGENT_PATH OPTIONS}. Used by
- * tests/keycloak/profile.py to start and stop async-profiler inside the bench's Keycloak ({@code jcmd
+ * benches/keycloak/profile.py to start and stop async-profiler inside the bench's Keycloak ({@code jcmd
  * JVMTI.agent_load} splits the options at '=' and cannot pass async-profiler's).
  */
 public class Attach {

@@ -1,13 +1,13 @@
 """Where a login page's CPU goes, per client kind: async-profiler inside the bench's Keycloak with the extension
 (scripts/keycloak-profile.sh, inside scripts/netns).
 
-Starts the bench server "ours" (tests/keycloak/bench.py), warms every target up, then for each repetition profiles
+Starts the bench server "ours" (benches/keycloak/bench.py), warms every target up, then for each repetition profiles
 wrk against each target in the order A B ... B A (CPU time, itimer), and turns the collapsed stacks into
 microseconds of CPU per request: inclusive per frame, so that the frames of the extension (dev/cimd) and the
 frames where two client kinds differ can be read off directly.
 
-    python3 tests/keycloak/profile.py --dist DIR --jar JAR --work DIR --profiler libasyncProfiler.so [--seconds N]
-    python3 tests/keycloak/profile.py --report WORK/profile.json [--a T] [--b T] [--grep S]
+    python3 benches/keycloak/profile.py --dist DIR --jar JAR --work DIR --profiler libasyncProfiler.so [--seconds N]
+    python3 benches/keycloak/profile.py --report WORK/profile.json [--a T] [--b T] [--grep S]
 """
 import argparse
 import collections
@@ -17,6 +17,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The Keycloak harness (start, stop, login, the document host) is the end-to-end test's: tests/keycloak.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "keycloak"))
 import bench as B  # noqa: E402
 
 ATTACH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Attach.java")
@@ -47,7 +49,7 @@ def inclusive(collapsed_file):
 
 def profile(args):
     runs = []
-    with B.ours_alone(args, args.warmup) as (kc, targets):
+    with B.ours_alone(args, args.warmup, max_seconds=1 if args.smoke else 1800) as (kc, targets):
         pid = B.jvm_pids(kc)[0]
         names = list(targets)
         # The first runs with the agent loaded are much slower (the JIT recompiles what the agent's attachment
@@ -166,7 +168,11 @@ def main():
     ap.add_argument("--grep", default="")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--skip-reps", type=int, default=0, help="leave the first N repetitions out of the report")
+    ap.add_argument("--smoke", action="store_true",
+                    help="every step once, as briefly as it goes (make test): proves the driver runs, measures nothing")
     args = ap.parse_args()
+    if args.smoke:
+        args.seconds, args.reps, args.warmup = 1, 1, 1
     path = args.report or profile(args)
     report(path, args.a, args.b, args.grep, args.top, args.skip_reps)
 
