@@ -106,7 +106,7 @@ PYTHON ?= python3
 PY_DIR := bindings/python
 PY_VENV := .cache/python-venv
 PY_BENCH_VENV := .cache/python-bench-venv
-PY_TEST_DEPS := pytest pytest-benchmark cryptography authlib flask gunicorn mypy
+PY_TEST_DEPS := pytest pytest-benchmark authlib flask gunicorn mypy
 
 # pytest's exit 5 ("no tests ran") is a failure here, with a message, never a silent pass.
 # $(3), if given, is a command prefix inside the namespace (python-asan: `env LD_PRELOAD=...`).
