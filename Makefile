@@ -171,6 +171,7 @@ java-deps:
 	@command -v mvn >/dev/null && command -v javac >/dev/null || { \
 	  echo "java-deps: installing maven and a JDK (Debian packages)"; \
 	  apt-get update -qq && apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null; }
+	@# The Keycloak drivers sign their test clients' JWTs with `cryptography` (tests/keycloak/kc.py).
 	@python3 -c "import cryptography" 2>/dev/null || python3 -m pip install --quiet cryptography
 
 java-native: rust-deps
