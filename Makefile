@@ -10,15 +10,19 @@ RELEASE_FEATURES := --features jni
 # Maven: batch mode, quiet, and a repository cache inside the worktree (gitignored), never ~/.m2.
 MVN := mvn -B -q -Dmaven.repo.local=$(CURDIR)/.cache/m2
 JAR := java-spi/target/cimd-keycloak-0.1.0.jar
+# The test origin (tests/origin/origin.rs): the one loopback HTTPS origin, with one throwaway CA per run, that the C,
+# Python, Go and Java tests and the Keycloak drivers start as a child process; its clients find it here.
+TEST_ORIGIN := target/debug/examples/test-origin
+export CIMD_TEST_ORIGIN := $(CURDIR)/$(TEST_ORIGIN)
 
-.PHONY: demo demo-cli test rust-deps lint rust-test conformance build release bench c-deps c-test header \
+.PHONY: demo demo-cli test rust-deps test-origin lint rust-test conformance build release bench c-deps c-test header \
 	python-venv python-test python-bench-venv python-bench go-deps go-lib go-test go-bench \
 	java-deps java-native java-jar java-unit java-e2e java-test keycloak-builtin-e2e keycloak-bench keycloak-profile \
 	hardening-test proptest fuzz-smoke fuzz soak-short soak memory-bench plots bench-smoke keycloak-bench-smoke \
 	asan-lib sanitizer-test c-asan python-asan go-asan
 
 ## make demo: Keycloak with the extension, a sample client document on a loopback HTTPS host, a scripted login.
-demo: java-jar
+demo: java-jar test-origin
 	scripts/keycloak-demo.sh
 
 ## make demo-cli: the CLI against sample client documents on a throwaway loopback HTTPS host.
@@ -34,6 +38,9 @@ rust-deps:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	$(CARGO) fetch
+
+test-origin: rust-deps
+	$(CARGO) build --example test-origin
 
 lint: rust-deps
 	$(CARGO) fmt --check
@@ -76,10 +83,9 @@ c-deps:
 header: rust-deps
 	CIMD_UPDATE_HEADER=1 $(CARGO) test --test c_header
 
-c-test: rust-deps c-deps release
+c-test: rust-deps c-deps release test-origin
 	$(CARGO) test --test c_header
 	$(CARGO) build --release --lib --features ffi-test-panic --target-dir target/c-test
-	$(CARGO) build --example c-test-host
 	mkdir -p $(C_BIN)
 	for test in tests/c/test_*.c; do \
 	  gcc $(C_FLAGS) "$$test" -o $(C_BIN)/"$$(basename "$$test" .c)" \
@@ -88,7 +94,7 @@ c-test: rust-deps c-deps release
 	gcc $(C_FLAGS) examples/c/resolve.c -o $(C_BIN)/resolve-shared \
 	  -Ltarget/release -Wl,-rpath,$(CURDIR)/target/release -lcimd
 	gcc $(C_FLAGS) examples/c/resolve.c -o $(C_BIN)/resolve-static target/release/libcimd.a -lpthread -ldl -lm
-	CIMD_HOSTS=$(FIXTURE_HOSTS) $(NETNS) tests/c/run.sh target/debug/examples/c-test-host $(C_BIN)
+	CIMD_HOSTS=$(FIXTURE_HOSTS) $(NETNS) tests/c/run.sh $(TEST_ORIGIN) $(C_BIN)
 
 bench: rust-deps
 	$(CARGO) bench --no-run
@@ -98,7 +104,7 @@ bench: rust-deps
 # benchmark run once), the memory bench on 2,000 clients into target/, one iteration of each Go benchmark, the
 # Python benchmarks once with the comparison resolver installed, and the Keycloak drivers (keycloak-bench-smoke).
 # Nothing is timed or compared here; the figures come from the targets each results page names.
-bench-smoke: rust-deps go-deps go-lib python-bench-venv keycloak-bench-smoke
+bench-smoke: rust-deps test-origin go-deps go-lib python-bench-venv keycloak-bench-smoke
 	$(CARGO) bench --no-run
 	$(NETNS) $(CARGO) bench --offline --bench engine --bench ffi -- --test
 	mkdir -p target/bench-smoke
@@ -114,7 +120,7 @@ PYTHON ?= python3
 PY_DIR := bindings/python
 PY_VENV := .cache/python-venv
 PY_BENCH_VENV := .cache/python-bench-venv
-PY_TEST_DEPS := pytest pytest-benchmark cryptography authlib flask gunicorn mypy
+PY_TEST_DEPS := pytest pytest-benchmark authlib flask gunicorn mypy
 
 # pytest's exit 5 ("no tests ran") is a failure here, with a message, never a silent pass.
 # $(3), if given, is a command prefix inside the namespace (python-asan: `env LD_PRELOAD=...`).
@@ -129,14 +135,14 @@ python-venv: rust-deps
 	$(PY_VENV)/bin/pip install --quiet $(PY_TEST_DEPS)
 	CARGO=$(CARGO) $(PY_VENV)/bin/pip install --quiet --force-reinstall --no-deps ./$(PY_DIR)
 
-python-test: python-venv
+python-test: python-venv test-origin
 	$(PY_VENV)/bin/mypy --strict --no-incremental $(PY_DIR)/src/cimd_engine
 	$(call run_pytest,$(PY_VENV),--benchmark-disable)
 
 ## make python-bench: times a cache-hit resolve against FastMCP's pure-Python CIMD resolver (docs/benchmarks-python.md).
 # The columns are a variable: a comma inside $(call ...) would split its arguments.
 PY_BENCH_ARGS := tests/test_benchmark.py --benchmark-only --benchmark-columns=min,median,iqr,mean,ops,rounds
-python-bench-venv: rust-deps
+python-bench-venv: rust-deps test-origin
 	test -x $(PY_BENCH_VENV)/bin/python || $(PYTHON) -m venv $(PY_BENCH_VENV)
 	$(PY_BENCH_VENV)/bin/pip install --quiet $(PY_TEST_DEPS) fastmcp
 	CARGO=$(CARGO) $(PY_BENCH_VENV)/bin/pip install --quiet --force-reinstall --no-deps ./$(PY_DIR)
@@ -165,7 +171,7 @@ go-lib: rust-deps
 FIXTURE_HOSTS := $(CURDIR)/tests/fixtures/hosts
 GO_NETNS = env CIMD_HOSTS=$(FIXTURE_HOSTS) $(CURDIR)/$(NETNS)
 
-go-test: go-deps go-lib
+go-test: go-deps go-lib test-origin
 	@unformatted="$$(gofmt -l bindings/go)"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	for m in $(GO_MODULES); do \
 	  (cd $$m && $(GO_NETNS) $(GO_OFFLINE) $(GO) vet ./... && \
@@ -173,7 +179,7 @@ go-test: go-deps go-lib
 	done
 
 ## make go-bench: the Go binding's cache-hit benchmark (docs/benchmarks-go.md).
-go-bench: go-deps go-lib
+go-bench: go-deps go-lib test-origin
 	cd bindings/go && $(CURDIR)/$(NETNS) $(GO_OFFLINE) $(GO) test -run '^$$' -bench 'ResolveCacheHit|CgoCrossing' -benchmem -count 5 .
 
 ## The Keycloak extension (java-spi/): native library, jar and unit tests, then the end-to-end test against a real
@@ -182,6 +188,7 @@ java-deps:
 	@command -v mvn >/dev/null && command -v javac >/dev/null || { \
 	  echo "java-deps: installing maven and a JDK (Debian packages)"; \
 	  apt-get update -qq && apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null; }
+	@# The Keycloak drivers sign their test clients' JWTs with `cryptography` (tests/keycloak/kc.py).
 	@python3 -c "import cryptography" 2>/dev/null || python3 -m pip install --quiet cryptography
 
 java-native: rust-deps
@@ -192,7 +199,7 @@ java-native: rust-deps
 java-jar: java-deps java-native
 	cd java-spi && $(MVN) package -DskipTests
 
-java-unit: java-deps java-native
+java-unit: java-deps java-native test-origin
 	cd java-spi && $(MVN) package
 	@python3 scripts/surefire-summary.py java-spi/target/surefire-reports
 
@@ -203,25 +210,25 @@ java-e2e: java-unit
 java-test: java-e2e
 
 ## The same flows against Keycloak's own experimental CIMD feature (--features=cimd), for docs/keycloak.md.
-keycloak-builtin-e2e: java-jar
+keycloak-builtin-e2e: java-jar test-origin
 	scripts/keycloak-dist.sh >/dev/null
 	scripts/keycloak-e2e.sh --builtin --port 8180
 
 ## The Keycloak performance figures of docs/benchmarks-keycloak.md.
-keycloak-bench: java-jar
+keycloak-bench: java-jar test-origin
 	scripts/keycloak-dist.sh >/dev/null
 	scripts/keycloak-bench.sh
 
 # Both Keycloak drivers with --smoke (every step once, a second each; two servers started), then the report of the
 # bench's output, so that the commands of docs/benchmarks-keycloak.md keep working.
-keycloak-bench-smoke: java-jar
+keycloak-bench-smoke: java-jar test-origin
 	scripts/keycloak-dist.sh >/dev/null
 	scripts/keycloak-bench.sh --smoke
 	python3 benches/keycloak/bench_report.py .cache/bench-smoke/bench.json >/dev/null
 	scripts/keycloak-profile.sh --smoke
 
 ## Where a login page's CPU goes per client kind (async-profiler in the bench server; docs/benchmarks-keycloak.md).
-keycloak-profile: java-jar
+keycloak-profile: java-jar test-origin
 	scripts/keycloak-profile.sh
 
 # -- Hardening (issue 7): property tests, fuzz smoke, fault soak, memory bounds, sanitizers (docs/security.md).
@@ -279,8 +286,7 @@ asan-lib: rust-deps
 	  --target $(ASAN_TRIPLE) --target-dir target/asan
 
 # The C tests and the example (tests/c/run.sh --asan: ASan and LSan instead of valgrind).
-c-asan: rust-deps c-deps asan-lib
-	$(CARGO) build --example c-test-host
+c-asan: rust-deps c-deps asan-lib test-origin
 	mkdir -p target/c-asan
 	for test in tests/c/test_*.c; do \
 	  gcc $(C_FLAGS) $(ASAN_CFLAGS) "$$test" -o target/c-asan/"$$(basename "$$test" .c)" \
@@ -290,7 +296,7 @@ c-asan: rust-deps c-deps asan-lib
 	  -L$(ASAN_LIB) -Wl,-rpath,$(CURDIR)/$(ASAN_LIB) -lcimd
 	gcc $(C_FLAGS) $(ASAN_CFLAGS) examples/c/resolve.c -o target/c-asan/resolve-static $(ASAN_LIB)/libcimd.a \
 	  -lpthread -ldl -lm
-	CIMD_HOSTS=$(FIXTURE_HOSTS) $(NETNS) tests/c/run.sh --asan target/debug/examples/c-test-host target/c-asan
+	CIMD_HOSTS=$(FIXTURE_HOSTS) $(NETNS) tests/c/run.sh --asan $(TEST_ORIGIN) target/c-asan
 
 # The installed package of python-test, loading the ASan libcimd (CIMD_ENGINE_LIBRARY), in CPython under the
 # preloaded libasan, with PYTHONMALLOC=malloc so that Python's objects are in the sanitizer's view too. Every
@@ -302,7 +308,7 @@ PY_ASAN_LOGS := target/python-asan
 PY_ASAN_ENV = env LD_PRELOAD=$(LIBASAN) CIMD_ENGINE_LIBRARY=$(CURDIR)/$(ASAN_LIB)/libcimd.so \
 	$(ASAN_ENV):log_path=$(CURDIR)/$(PY_ASAN_LOGS)/asan \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/$(PY_DIR)/tests/lsan.supp:print_suppressions=0 PYTHONMALLOC=malloc
-python-asan: python-venv asan-lib
+python-asan: python-venv asan-lib test-origin
 	rm -rf $(PY_ASAN_LOGS) && mkdir -p $(PY_ASAN_LOGS)
 	$(call run_pytest,$(PY_VENV),--benchmark-disable,$(PY_ASAN_ENV))
 	@if [ -n "$$(ls -A $(PY_ASAN_LOGS))" ]; then head -c 20000 $(PY_ASAN_LOGS)/*; \
@@ -311,7 +317,7 @@ python-asan: python-venv asan-lib
 
 # `go test -asan` (gcc's libasan; the asan build tag selects link_asan.go). Not combined with -race, which Go
 # refuses together with -asan; go-test runs -race.
-go-asan: go-deps asan-lib
+go-asan: go-deps asan-lib test-origin
 	for m in $(GO_MODULES); do \
 	  (cd $$m && $(GO_NETNS) env GOFLAGS=-mod=mod GOPROXY=off $(ASAN_ENV) \
 	    CGO_CFLAGS="-O1 -g -DCIMD_LIBRARY_SUM=$(call GO_LIB_SUM,$(ASAN_LIB)/libcimd.a)" \

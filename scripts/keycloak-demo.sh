@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 dist=$(scripts/keycloak-dist.sh)
 jar=java-spi/target/cimd-keycloak-0.1.0.jar
 work=.cache/demo
+# The demo's document host (tests/keycloak/dochost.py) is the test origin.
+[ -n "${CIMD_TEST_ORIGIN:-}" ] || CIMD_TEST_ORIGIN=$(scripts/test-origin)
+export CIMD_TEST_ORIGIN
 rm -rf "$work"
 mkdir -p "$work"
 if [ "${1:-}" = --browser ]; then

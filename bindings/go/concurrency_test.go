@@ -2,7 +2,6 @@ package cimd_test
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -18,11 +17,9 @@ func TestConcurrentColdResolveFetchesOnce(t *testing.T) {
 	o := testorigin.New(t, ca)
 	id := o.ClientID("/cold.json")
 	body := testorigin.Document(id, nil)
-	o.Handle("/cold.json", func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(200 * time.Millisecond) // long enough for every goroutine to be waiting on this fetch
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
-	})
+	// The delay is long enough for every goroutine to be waiting on this fetch.
+	o.Route("/cold.json", testorigin.Reply{Delay: 200 * time.Millisecond,
+		Headers: [][2]string{{"Content-Type", "application/json"}}, Body: body})
 	e := newEngine(t, testorigin.Config(ca))
 
 	const goroutines = 200

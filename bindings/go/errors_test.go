@@ -21,10 +21,8 @@ import (
 func TestErrorCodes(t *testing.T) {
 	ca := testorigin.NewCA(t)
 	o := testorigin.New(t, ca)
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) }) // runs before the origin closes: unblocks the hanging handler
 
-	foreign := testorigin.New(t, testorigin.NewCA(t)) // its certificate comes from a CA the engine does not trust
+	foreign := testorigin.NewUntrusted(t) // its certificate comes from a CA the engine does not trust
 	foreign.ServeDocument("/c.json", nil)
 
 	closedPort := func() string {
@@ -38,22 +36,12 @@ func TestErrorCodes(t *testing.T) {
 	}()
 
 	o.ServeDocument("/ok.json", nil)
-	o.Handle("/slow.json", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	})
-	o.Handle("/moved.json", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/ok.json", http.StatusFound)
-	})
-	o.Handle("/gone.json", func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "gone", http.StatusGone)
-	})
-	o.Handle("/html.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		_, _ = w.Write(testorigin.Document(o.ClientID("/html.json"), nil))
-	})
+	o.Route("/slow.json", testorigin.Reply{Hang: true})
+	o.Route("/moved.json", testorigin.Reply{Status: http.StatusFound, Headers: [][2]string{{"Location", "/ok.json"}}})
+	o.Route("/gone.json", testorigin.Reply{Status: http.StatusGone,
+		Headers: [][2]string{{"Content-Type", "text/plain; charset=utf-8"}}, Body: []byte("gone\n")})
+	o.Route("/html.json", testorigin.Reply{Headers: [][2]string{{"Content-Type", "text/html"}},
+		Body: testorigin.Document(o.ClientID("/html.json"), nil)})
 	o.ServeDocument("/large.json", map[string]any{"padding": strings.Repeat("x", 6000)})
 	o.ServeJSON("/duplicate.json", []byte(fmt.Sprintf(
 		`{"client_id": %q, "redirect_uris": ["https://app.example/callback"], "redirect_uris": ["https://evil.example/"]}`,

@@ -1,6 +1,7 @@
 /*
  * Helpers shared by the C tests: assertions that name the failing line, the test origin's coordinates
- * (exported by tests/c/run.sh from tests/c/host.rs), and engine construction against it.
+ * (exported by tests/c/run.sh from the test origin, tests/origin/, serving tests/c/fixtures.rs), and engine
+ * construction against it.
  *
  * Network safety: every test refuses to run outside scripts/netns, and only talks to https://localhost:PORT.
  */

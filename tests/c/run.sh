@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the C tests and the C example against the loopback test origin, each under valgrind, or with --asan
 # programs built with AddressSanitizer (make c-asan), under ASan and LeakSanitizer instead.
-#   scripts/netns tests/c/run.sh [--asan] HOST_BIN BIN_DIR
-# HOST_BIN is the test origin (tests/c/host.rs); BIN_DIR holds the test_* programs and the resolve-* examples
+#   scripts/netns tests/c/run.sh [--asan] ORIGIN_BIN BIN_DIR
+# ORIGIN_BIN is the test origin (tests/origin/origin.rs, serving tests/c/fixtures.rs); BIN_DIR holds the test_* programs and the resolve-* examples
 # (make c-test and make c-asan build them). Must run inside scripts/netns: only loopback exists there.
 set -euo pipefail
 [ "${CIMD_IN_NETNS:-}" = 1 ] || { echo "run.sh: run me inside scripts/netns" >&2; exit 2; }
@@ -27,13 +27,15 @@ else
   }
 fi
 
-# Start the origin; it prints NAME=value lines, then serves until its stdin closes.
-coproc HOST { exec "$host"; }
+# Start the origin with the C fixtures; it prints NAME=value lines (exported here as CIMD_TEST_NAME) up to READY,
+# then serves until its stdin closes.
+coproc HOST { exec "$host" --c-fixtures; }
 host_pid=$HOST_PID
 trap 'kill "$host_pid" 2>/dev/null || true' EXIT
-for _ in 1 2 3 4; do
-  IFS= read -r line <&"${HOST[0]}"
-  export "${line?}"
+while :; do
+  IFS= read -r -t 60 line <&"${HOST[0]}" || { echo "run.sh: the test origin ($host) did not print READY" >&2; exit 1; }
+  [ "$line" = READY ] && break
+  export "CIMD_TEST_${line?}"
 done
 
 status=0

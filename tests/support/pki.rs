@@ -285,6 +285,14 @@ impl TestPki {
         }))
     }
 
+    /// Like [`TestPki::server_config`], for other names: one fresh valid leaf per name from the same CA.
+    pub fn config_for(&self, names: &[&str]) -> Arc<rustls::ServerConfig> {
+        assert!(!names.is_empty(), "TestPki::config_for was given no names");
+        config_with(Arc::new(SniResolver {
+            leaves: names.iter().map(|n| self.ca.leaf(&[n], VALID)).collect(),
+        }))
+    }
+
     /// A leaf from the trusted CA whose `not_after` is yesterday.
     pub fn expired_config(&self, name: &str) -> Arc<rustls::ServerConfig> {
         single_leaf_config(&self.expired_leaf(name))

@@ -225,6 +225,16 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The Host header's name, lowercased, without its port (`[::1]` keeps its brackets), if there is one.
+    pub fn host_name(&self) -> Option<String> {
+        let host = self.header("host")?.trim().to_ascii_lowercase();
+        let name = match host.strip_prefix('[') {
+            Some(rest) => format!("[{}]", rest.split(']').next().unwrap_or("")),
+            None => host.split(':').next().unwrap_or("").to_string(),
+        };
+        (!name.is_empty()).then_some(name)
+    }
+
     /// All values of a header, in order.
     pub fn header_all(&self, name: &str) -> Vec<&str> {
         self.headers
@@ -245,6 +255,8 @@ enum Route {
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
+    /// Routes for one Host name only (name, path); they come before the path's own route.
+    host_routes: HashMap<(String, String), Route>,
     /// Answers every path without a route of its own (instead of 404).
     fallback: Option<Responder>,
     requests: Vec<Request>,
@@ -275,7 +287,12 @@ impl Shared {
             if !st.not_recording {
                 st.requests.push(req.clone());
             }
-            match st.routes.get_mut(&req.path) {
+            let host_key = req.host_name().map(|h| (h, req.path.clone()));
+            let route = match host_key {
+                Some(key) if st.host_routes.contains_key(&key) => st.host_routes.get_mut(&key),
+                _ => st.routes.get_mut(&req.path),
+            };
+            match route {
                 Some(Route::Seq { replies, next }) => {
                     let i = (*next).min(replies.len().saturating_sub(1));
                     *next = next.saturating_add(1);
@@ -350,13 +367,28 @@ impl Server {
         Server::spawn_on(IpAddr::V4(Ipv4Addr::LOCALHOST), port, Some(tls))
     }
 
+    /// Listens on `ip` at this server's port too, sharing its routes, records and counters (e.g. [::1]
+    /// beside 127.0.0.1, for clients whose `localhost` resolves to both). Stopping one stops only its own port.
+    pub fn sibling_on(&self, ip: IpAddr) -> io::Result<Server> {
+        Server::listen(
+            SocketAddr::new(ip, self.port()),
+            self.shared.clone(),
+            self.tls.clone(),
+        )
+    }
+
     fn spawn(ip: IpAddr, tls: Option<Arc<rustls::ServerConfig>>) -> io::Result<Server> {
         Server::spawn_on(ip, 0, tls)
     }
 
     fn spawn_on(ip: IpAddr, port: u16, tls: Option<Arc<rustls::ServerConfig>>) -> io::Result<Server> {
-        assert!(ip.is_loopback(), "the test origin binds loopback only");
-        let std_listener = bind(SocketAddr::new(ip, port))?;
+        let tls = tls.map(TlsAcceptor::from);
+        Server::listen(SocketAddr::new(ip, port), Arc::new(Shared::default()), tls)
+    }
+
+    fn listen(at: SocketAddr, shared: Arc<Shared>, tls: Option<TlsAcceptor>) -> io::Result<Server> {
+        assert!(at.ip().is_loopback(), "the test origin binds loopback only");
+        let std_listener = bind(at)?;
         let addr = std_listener.local_addr()?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -372,9 +404,9 @@ impl Server {
                 // Dropping the runtime here (its own thread) cancels every remaining task.
             })?;
         let server = Server {
-            shared: Arc::new(Shared::default()),
+            shared,
             addr,
-            tls: tls.map(TlsAcceptor::from),
+            tls,
             handle,
             running: Mutex::new(None),
             rt_stop: Some(rt_stop),
@@ -424,6 +456,18 @@ impl Server {
         } else {
             st.routes
                 .insert(path.to_string(), Route::Seq { replies, next: 0 });
+        }
+    }
+
+    /// Scripts `path` for requests whose Host name (lowercased, without the port) is `host`; other hosts
+    /// still get the path's own route. An empty list removes the host's route.
+    pub fn route_host(&self, host: &str, path: &str, replies: Vec<Reply>) {
+        let key = (host.to_ascii_lowercase(), path.to_string());
+        let mut st = self.shared.lock();
+        if replies.is_empty() {
+            st.host_routes.remove(&key);
+        } else {
+            st.host_routes.insert(key, Route::Seq { replies, next: 0 });
         }
     }
 

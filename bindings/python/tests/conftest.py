@@ -1,4 +1,5 @@
-"""Fixtures: a loopback HTTPS origin with a throwaway CA, and engines configured to trust it.
+"""Fixtures: the test origin (tests/origin/: a loopback HTTPS origin with a throwaway CA, one run per session),
+a listener of it, and engines configured to trust its CA.
 
 Network safety: the tests talk only to servers they start on 127.0.0.1 / [::1], and they run inside
 scripts/netns (a network namespace where only loopback exists; `make python-test` does this). Outside it the
@@ -15,7 +16,7 @@ from typing import Any, Callable, Dict, Iterator
 
 import pytest
 
-from origin import Origin
+from origin import Origin, TestOrigin
 
 IN_NETNS = os.environ.get("CIMD_IN_NETNS") == "1"
 TEST_NAMES_MAPPED = IN_NETNS and "blocked.test" in Path("/etc/hosts").read_text()
@@ -34,8 +35,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origin]:
-    server = Origin(tmp_path_factory.mktemp("origin"))
+def origin_program() -> Iterator[TestOrigin]:
+    """The session's run of the test origin (CIMD_TEST_ORIGIN, which make sets); it ends with the session."""
+    with TestOrigin() as program:
+        yield program
+
+
+@pytest.fixture(scope="session")
+def origin(origin_program: TestOrigin) -> Iterator[Origin]:
+    server = Origin(origin_program)
     yield server
     server.stop()
 
@@ -52,7 +60,7 @@ def engine_config(origin: Origin) -> Dict[str, Any]:
     short timeouts, and rate limits that a test suite hitting one host does not trip."""
     return {
         "allow_loopback": True,
-        "extra_ca_file": str(origin.pki.ca_file),
+        "extra_ca_file": str(origin.ca_file),
         "connect_timeout_ms": 1000,
         "fetch_timeout_ms": 3000,
         "per_host_rate": {"per_minute": 100000, "burst": 10000},

@@ -167,7 +167,7 @@ def test_blocked_address_client_id_is_refused(browser) -> None:
 
 def test_blocked_loopback_client_id_is_refused_in_production_config(origin: Origin, path: str) -> None:
     # Production configuration (no development exception): a client_id whose host is loopback is refused.
-    app = example.create_app({"extra_ca_file": str(origin.pki.ca_file)}, registered=[REGISTERED])
+    app = example.create_app({"extra_ca_file": str(origin.ca_file)}, registered=[REGISTERED])
     client_id = origin.serve_document(path, redirect_uris=[CALLBACK])
     _, challenge = pkce()
     try:

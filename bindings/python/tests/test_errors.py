@@ -140,8 +140,8 @@ def test_connection_refused_is_temporarily_unavailable(engine: Engine) -> None:
     assert error.code == "connect_error" and error.transient is True
 
 
-def test_untrusted_certificate_is_a_tls_error(make_engine, tmp_path, path: str) -> None:
-    stranger = Origin(tmp_path / "stranger")  # its own CA, which the engine does not trust
+def test_untrusted_certificate_is_a_tls_error(make_engine, origin_program, path: str) -> None:
+    stranger = Origin(origin_program, tls="foreign")  # another CA, which the engine does not trust
     try:
         client_id = stranger.serve_document(path)
         error = reject(make_engine(), client_id)

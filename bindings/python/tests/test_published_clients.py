@@ -13,7 +13,7 @@ import pytest
 
 from cimd_engine import Engine
 from conftest import needs_netns
-from origin import Origin, Reply
+from origin import Origin, Reply, TestOrigin
 
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "clients"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())["documents"]
@@ -31,9 +31,9 @@ def published() -> List[Tuple[dict, bytes, str]]:
 
 
 @pytest.fixture(scope="module")
-def published_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origin]:
+def published_origin(origin_program: TestOrigin) -> Iterator[Origin]:
     hosts = sorted({urlsplit(client_id).hostname or "" for _, _, client_id in published()})
-    server = Origin(tmp_path_factory.mktemp("published"), port=443, names=hosts)
+    server = Origin(origin_program, port=443, names=hosts)
     for _, body, client_id in published():
         server.route(urlsplit(client_id).path, Reply.json(body))
     server.route("/oauth/jwks.json", Reply.json(JWKS))
@@ -45,7 +45,7 @@ def published_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origi
 @pytest.mark.parametrize("methods,field", [(["none"], "host_none"),
                                            (["none", "private_key_jwt"], "host_none_private_key_jwt")])
 def test_published_documents_resolve_at_their_real_urls(published_origin: Origin, methods, field) -> None:
-    config = {"allow_loopback": True, "extra_ca_file": str(published_origin.pki.ca_file),
+    config = {"allow_loopback": True, "extra_ca_file": str(published_origin.ca_file),
               "auth_methods_supported": methods}
     with Engine(config) as engine:
         for expected, _, client_id in published():

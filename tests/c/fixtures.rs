@@ -1,48 +1,58 @@
-//! The loopback HTTPS origin that the C tests (`tests/c/*.c`) resolve against.
-//!
-//! It reuses the Rust tests' throwaway PKI and scriptable origin (`tests/support`), serves one path per outcome
-//! the C tests need on `https://localhost:PORT/`, prints the values the tests need as `NAME=value` lines, and
-//! serves until its stdin closes. `tests/c/run.sh` starts it and hands those values to the tests.
+//! The C tests' fixtures (`tests/c/*.c`), served by the test origin (`tests/origin/origin.rs`) when it is started
+//! with `--c-fixtures`: one path per outcome the C tests need on `https://localhost:PORT/`, and the published client
+//! documents at their real client_id URLs on 127.0.0.1:443. `tests/c/run.sh` starts the origin and hands the values
+//! below to the tests as `CIMD_TEST_<NAME>` variables.
 //!
 //! Network safety: the origin listens on 127.0.0.1 only, and the C tests run inside `scripts/netns`.
 
-#[path = "../support/mod.rs"]
-mod support;
-
-use std::io::{Read, Write};
-
 use serde_json::{json, Value};
-use support::{closed_port, Reply, Server, TestPki};
+
+use crate::support::{closed_port, Reply, Server, TestPki};
 
 /// The hosts of the published client documents (tests/fixtures/clients), served on 127.0.0.1:443.
 const PUBLISHED_HOSTS: [&str; 4] = ["www.mcpjam.com", "vscode.dev", "claude.ai", "chatgpt.com"];
 
-fn main() {
-    let names: Vec<&str> = std::iter::once("localhost").chain(PUBLISHED_HOSTS).collect();
-    let pki = TestPki::new(&names);
-    let server = Server::start(pki.server_config());
+/// The servers (kept for as long as the origin runs) and the `NAME=value` lines the C tests read.
+pub struct Fixtures {
+    _servers: Vec<Server>,
+    pub values: Vec<(&'static str, String)>,
+}
+
+fn read_json(path: &std::path::Path) -> Result<(Vec<u8>, Value), String> {
+    let body = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let value = serde_json::from_slice(&body).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((body, value))
+}
+
+fn field<'a>(value: &'a Value, name: &str, file: &str) -> Result<&'a str, String> {
+    value[name]
+        .as_str()
+        .ok_or_else(|| format!("{file}: no string member {name:?}"))
+}
+
+/// Starts the C tests' servers with certificates from `pki`.
+pub fn serve(pki: &TestPki) -> Result<Fixtures, String> {
+    let server = Server::start(pki.config_for(&["localhost"]));
     // The published documents at their real client_id URLs: port 443 needs the namespace (run.sh checks it).
-    let published = Server::start_on(443, pki.server_config()).expect("127.0.0.1:443 inside scripts/netns");
+    let published = Server::start_on(443, pki.config_for(&PUBLISHED_HOSTS))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:443 ({e}): run inside scripts/netns"))?;
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clients");
-    let expected: Value =
-        serde_json::from_slice(&std::fs::read(fixtures.join("expected.json")).expect("expected.json"))
-            .expect("JSON");
+    let (_, expected) = read_json(&fixtures.join("expected.json"))?;
     let mut published_cases = Vec::new();
-    for e in expected["documents"].as_array().expect("documents") {
-        let body = std::fs::read(fixtures.join(e["file"].as_str().expect("file"))).expect("fixture");
-        let id = serde_json::from_slice::<Value>(&body).expect("JSON")["client_id"]
-            .as_str()
-            .expect("client_id")
-            .to_owned();
-        let path = id.splitn(4, '/').nth(3).map(|p| format!("/{p}")).expect("path");
+    for e in expected["documents"].as_array().into_iter().flatten() {
+        let file = field(e, "file", "expected.json")?;
+        let (body, document) = read_json(&fixtures.join(file))?;
+        let id = field(&document, "client_id", file)?.to_owned();
+        let path = id
+            .splitn(4, '/')
+            .nth(3)
+            .map(|p| format!("/{p}"))
+            .ok_or_else(|| format!("{file}: client_id {id} has no path"))?;
         published.route(
             &path,
             vec![Reply::json(body).header("Cache-Control", "max-age=3600")],
         );
-        published_cases.push(format!(
-            "{id} {}",
-            e["redirect_uri"].as_str().expect("redirect_uri")
-        ));
+        published_cases.push(format!("{id} {}", field(e, "redirect_uri", "expected.json")?));
     }
     let port = server.port();
     let url = |path: &str| format!("https://localhost:{port}{path}");
@@ -55,9 +65,8 @@ fn main() {
         })
     };
     let serve = |path: &str, replies: Vec<Reply>| server.route(path, replies);
-    let cacheable = |doc: &Value| {
-        Reply::json(serde_json::to_vec(doc).expect("JSON")).header("Cache-Control", "max-age=3600")
-    };
+    let json_bytes = |doc: &Value| serde_json::to_vec(doc).unwrap_or_default();
+    let cacheable = |doc: &Value| Reply::json(json_bytes(doc)).header("Cache-Control", "max-age=3600");
 
     // Valid documents: one for the single-thread tests, one per thread of the concurrency test, one for fork.
     for path in ["/ok.json", "/fork-new.json"] {
@@ -82,10 +91,7 @@ fn main() {
     serve("/large.json", vec![cacheable(&large)]);
     serve(
         "/text.json",
-        vec![Reply::text(
-            200,
-            serde_json::to_vec(&document("/text.json")).expect("JSON"),
-        )],
+        vec![Reply::text(200, json_bytes(&document("/text.json")))],
     );
     serve("/bad-json.json", vec![Reply::json(r#"{"client_id": "#)]);
     serve("/not-object.json", vec![Reply::json("[]")]);
@@ -99,13 +105,12 @@ fn main() {
     serve("/private-key-jwt.json", vec![cacheable(&private_key_jwt)]);
     serve("/hang.json", vec![Reply::status(200).hang()]);
 
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "CIMD_TEST_PORT={port}").expect("stdout");
-    writeln!(out, "CIMD_TEST_CLOSED_PORT={}", closed_port()).expect("stdout");
-    writeln!(out, "CIMD_TEST_CA={}", pki.ca_pem_path.display()).expect("stdout");
-    writeln!(out, "CIMD_TEST_PUBLISHED={}", published_cases.join(";")).expect("stdout");
-    out.flush().expect("stdout");
-    drop(out);
-    // Serve until the test runner closes our stdin (or dies).
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    Ok(Fixtures {
+        values: vec![
+            ("PORT", port.to_string()),
+            ("CLOSED_PORT", closed_port().to_string()),
+            ("PUBLISHED", published_cases.join(";")),
+        ],
+        _servers: vec![server, published],
+    })
 }
