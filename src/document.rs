@@ -110,65 +110,87 @@ const IMPLICIT: &str = "implicit";
 /// The method that needs the client's public keys.
 const PRIVATE_KEY_JWT: &str = "private_key_jwt";
 
-/// The validated client registration (docs/contract.md §6 fields).
-///
-/// It serialises (serde) to the `client` object of the CLI ok line (docs/contract.md §11.7): absent fields are
-/// omitted, never `null`, so consumers can tell "not declared" from "declared empty" without a null check.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ClientMetadata {
-    /// The client identifier URL, byte-identical to the requested one (DOC-02).
-    pub client_id: String,
-    /// The display name, sanitised for safe rendering (control and bidi characters removed, at most 200
-    /// characters); absent if missing, not a string or empty after sanitising.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_name: Option<String>,
-    /// Home page; only an absolute https URL is kept (SSRF-05).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_uri: Option<String>,
-    /// Logo; only an absolute https URL is kept, so a consent page never renders `javascript:` or `data:`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub logo_uri: Option<String>,
-    /// Terms of service; only an absolute https URL is kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tos_uri: Option<String>,
-    /// Privacy policy; only an absolute https URL is kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy_uri: Option<String>,
-    /// The registered redirect URIs, exactly as written (they are matched byte for byte). Always present;
-    /// empty only when no redirect-based grant type is effective (RED-04).
-    pub redirect_uris: Vec<String>,
-    /// The effective grant types: the declared ones (or the RFC 7591 default) that the host supports,
-    /// duplicates removed, in document order.
-    pub grant_types: Vec<String>,
-    /// The effective response types, built like `grant_types`.
-    pub response_types: Vec<String>,
-    /// The EFFECTIVE, negotiated token endpoint authentication method (not necessarily the declared one):
-    /// the host must enforce this on every token request (AUTH-01).
-    pub token_endpoint_auth_method: String,
-    /// The client's public keys, kept even when the negotiated method does not use them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwks: Option<Value>,
-    /// Where the client's public keys are published (https only; fetched under the same SSRF rules).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwks_uri: Option<String>,
-    /// The scope the client asks for by default (RFC 6749 §3.3 characters).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// `web` or `native`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub application_type: Option<String>,
-    /// Contacts for the people responsible for the client.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contacts: Option<Vec<String>>,
-    /// Identifier of the client software.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub software_id: Option<String>,
-    /// Version of the client software.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub software_version: Option<String>,
-    /// Where the client may be sent after logout; same shape rules as `redirect_uris`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub post_logout_redirect_uris: Option<Vec<String>>,
+/// Whether a member of [`ClientMetadata`] is left out of its serialisation: an `Option` that is `None` is (absent
+/// members are omitted, never `null`); a required member never is.
+trait Absent {
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+impl<T> Absent for Option<T> {
+    fn is_absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl Absent for String {}
+
+impl<T> Absent for Vec<T> {}
+
+/// Declares a serialisable struct every member of which is skipped when it is [`Absent`]: the one rule "omitted,
+/// never `null`" written once rather than as an attribute on each optional member.
+macro_rules! omitting_absent_members {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$member_meta:meta])* pub $member:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $(
+                $(#[$member_meta])*
+                #[serde(skip_serializing_if = "Absent::is_absent")]
+                pub $member: $ty,
+            )*
+        }
+    };
+}
+
+omitting_absent_members! {
+    /// The validated client registration (docs/contract.md §6 fields).
+    ///
+    /// It serialises (serde) to the `client` object of the CLI ok line (docs/contract.md §11.7): absent fields are
+    /// omitted, never `null`, so consumers can tell "not declared" from "declared empty" without a null check.
+    #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+    pub struct ClientMetadata {
+        /// The client identifier URL, byte-identical to the requested one (DOC-02).
+        pub client_id: String,
+        /// The display name, sanitised for safe rendering (control and bidi characters removed, at most 200
+        /// characters); absent if missing, not a string or empty after sanitising.
+        pub client_name: Option<String>,
+        /// Home page; only an absolute https URL is kept (SSRF-05).
+        pub client_uri: Option<String>,
+        /// Logo; only an absolute https URL is kept, so a consent page never renders `javascript:` or `data:`.
+        pub logo_uri: Option<String>,
+        /// Terms of service; only an absolute https URL is kept.
+        pub tos_uri: Option<String>,
+        /// Privacy policy; only an absolute https URL is kept.
+        pub policy_uri: Option<String>,
+        /// The registered redirect URIs, exactly as written (they are matched byte for byte). Always present;
+        /// empty only when no redirect-based grant type is effective (RED-04).
+        pub redirect_uris: Vec<String>,
+        /// The effective grant types: the declared ones (or the RFC 7591 default) that the host supports,
+        /// duplicates removed, in document order.
+        pub grant_types: Vec<String>,
+        /// The effective response types, built like `grant_types`.
+        pub response_types: Vec<String>,
+        /// The EFFECTIVE, negotiated token endpoint authentication method (not necessarily the declared one):
+        /// the host must enforce this on every token request (AUTH-01).
+        pub token_endpoint_auth_method: String,
+        /// The client's public keys, kept even when the negotiated method does not use them.
+        pub jwks: Option<Value>,
+        /// Where the client's public keys are published (https only; fetched under the same SSRF rules).
+        pub jwks_uri: Option<String>,
+        /// The scope the client asks for by default (RFC 6749 §3.3 characters).
+        pub scope: Option<String>,
+        /// `web` or `native`.
+        pub application_type: Option<String>,
+        /// Contacts for the people responsible for the client.
+        pub contacts: Option<Vec<String>>,
+        /// Identifier of the client software.
+        pub software_id: Option<String>,
+        /// Version of the client software.
+        pub software_version: Option<String>,
+        /// Where the client may be sent after logout; same shape rules as `redirect_uris`.
+        pub post_logout_redirect_uris: Option<Vec<String>>,
+    }
 }
 
 /// A document that passed every rule, with the warnings a host should log or show.
