@@ -32,6 +32,7 @@ use jni::strings::JNIString;
 use jni::sys::{jboolean, jlong};
 use jni::{jni_str, Env, EnvUnowned};
 
+use crate::result::OkLine;
 use crate::{Engine, Error, Resolution};
 
 /// Why a native method failed without an engine answer.
@@ -170,25 +171,20 @@ pub fn resolution_line(r: &Resolution, known_generation: i64) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let send_document = u64::try_from(known_generation).ok() != Some(generation) || generation == 0;
-    let mut out = String::with_capacity(
+    let mut line = OkLine::with_capacity(
         96 + if send_document {
             client.document_json().len()
         } else {
             0
         },
     );
-    out.push_str("{\"ok\":true,\"source\":\"");
-    out.push_str(r.source().as_str());
-    out.push_str("\",\"expires_at_epoch_s\":");
-    out.push_str(&expires.to_string());
-    out.push_str(",\"generation\":");
-    out.push_str(&generation.to_string());
+    line.text("source", r.source().as_str())
+        .json("expires_at_epoch_s", &expires.to_string())
+        .json("generation", &generation.to_string());
     if send_document {
-        out.push_str(",\"document\":");
-        out.push_str(client.document_json());
+        line.json("document", client.document_json());
     }
-    out.push('}');
-    out
+    line.end()
 }
 
 fn result_line(result: Result<Resolution, Error>, known_generation: i64) -> String {
