@@ -630,26 +630,70 @@ fn check_escape(s: &[u8], at: usize, component: &str, in_path: bool) -> Result<u
     Ok(v)
 }
 
-/// Path characters, escapes and dot segments (URL-06), in one pass. `path` starts with `/`.
-fn check_path(path: &str, offset: usize) -> Result<(), Error> {
-    let bytes = path.as_bytes();
+/// How the characters of one component are checked: the class its raw bytes must be in, the rule a byte
+/// outside it breaks, and whether an escape may decode to `/` or `\`.
+struct Component {
+    name: &'static str,
+    class: u8,
+    id: &'static str,
+    in_path: bool,
+}
+
+const PATH: Component = Component {
+    name: "path",
+    class: C_PATH,
+    id: "URL-12",
+    in_path: true,
+};
+
+const QUERY: Component = Component {
+    name: "query",
+    class: C_QUERY,
+    id: "URL-07",
+    in_path: false,
+};
+
+/// The characters and escapes of a component that starts at `offset` in the client_id; `raw` sees each
+/// unescaped byte (and its index in `s`) after it passed, and may refuse it too.
+fn check_chars(
+    s: &str,
+    offset: usize,
+    part: &Component,
+    mut raw: impl FnMut(usize, u8) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let bytes = s.as_bytes();
     let mut i = 0;
-    let mut segment_start = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            check_escape(bytes.get(i..).unwrap_or_default(), offset + i, "path", true)?;
+            check_escape(
+                bytes.get(i..).unwrap_or_default(),
+                offset + i,
+                part.name,
+                part.in_path,
+            )?;
             i += 3;
             continue;
         }
-        if class(b) & C_PATH == 0 {
-            return Err(char_error("path", b, offset + i, "URL-12"));
+        if class(b) & part.class == 0 {
+            return Err(char_error(part.name, b, offset + i, part.id));
         }
+        raw(i, b)?;
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Path characters, escapes and dot segments (URL-06), in one pass. `path` starts with `/`.
+fn check_path(path: &str, offset: usize) -> Result<(), Error> {
+    let bytes = path.as_bytes();
+    let mut segment_start = 0;
+    check_chars(path, offset, &PATH, |i, b| {
         if b == b'/' {
             check_segment(bytes.get(segment_start..i).unwrap_or_default())?;
             segment_start = i + 1;
         }
-        i += 1;
-    }
+        Ok(())
+    })?;
     check_segment(bytes.get(segment_start..).unwrap_or_default())
 }
 
@@ -682,20 +726,7 @@ fn check_segment(segment: &[u8]) -> Result<(), Error> {
 
 /// Query characters and escapes (only reached when `allow_query` is set).
 fn check_query(query: &str, offset: usize) -> Result<(), Error> {
-    let bytes = query.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            check_escape(bytes.get(i..).unwrap_or_default(), offset + i, "query", false)?;
-            i += 3;
-            continue;
-        }
-        if class(b) & C_QUERY == 0 {
-            return Err(char_error("query", b, offset + i, "URL-07"));
-        }
-        i += 1;
-    }
-    Ok(())
+    check_chars(query, offset, &QUERY, |_, _| Ok(()))
 }
 
 /// Parses with the `url` crate (for the fetcher) and makes sure it read the string as we did. The raw checks
@@ -757,6 +788,13 @@ mod tests {
         }
     }
 
+    /// [`rejected`] for each of `raws`.
+    fn rejected_all(raws: &[&str], rules: &UrlRules, id: &str) {
+        for raw in raws {
+            rejected(raw, rules, id);
+        }
+    }
+
     #[test]
     fn valid_urls_are_accepted_unchanged() {
         for raw in [
@@ -792,15 +830,17 @@ mod tests {
 
     #[test]
     fn url_01_scheme_must_be_lower_case_https() {
-        for raw in [
-            "http://c.example/app.json",
-            "ftp://c.example/a",
-            "c.example/a.json",
-            "//c.example/a",
-            "https",
-        ] {
-            rejected(raw, &STRICT, "(URL-01)");
-        }
+        rejected_all(
+            &[
+                "http://c.example/app.json",
+                "ftp://c.example/a",
+                "c.example/a.json",
+                "//c.example/a",
+                "https",
+            ],
+            &STRICT,
+            "(URL-01)",
+        );
         let e = ClientIdUrl::parse("http://c.example/app.json", &STRICT).unwrap_err();
         assert_eq!(
             e.description(),
@@ -830,16 +870,18 @@ mod tests {
 
     #[test]
     fn url_02_userinfo_rejected() {
-        for raw in [
-            "https://u:p@c.example/a.json",
-            "https://u@c.example/a.json",
-            "https://@c.example/a.json",
-            "https://:@c.example/a.json",
-            "https://c.example@evil.example/a.json",
-            "https://u@c.example:8443/a.json",
-        ] {
-            rejected(raw, &LENIENT, "(URL-02)");
-        }
+        rejected_all(
+            &[
+                "https://u:p@c.example/a.json",
+                "https://u@c.example/a.json",
+                "https://@c.example/a.json",
+                "https://:@c.example/a.json",
+                "https://c.example@evil.example/a.json",
+                "https://u@c.example:8443/a.json",
+            ],
+            &LENIENT,
+            "(URL-02)",
+        );
         // `@` after the authority is an ordinary path character.
         assert_eq!(ok("https://c.example/a@b.json", &STRICT).host(), "c.example");
     }
@@ -852,33 +894,37 @@ mod tests {
         assert_eq!(c.url().port(), Some(8443));
         assert_eq!(ok("https://c.example:1/a", &STRICT).port(), 1);
         assert_eq!(ok("https://c.example:65535/a", &STRICT).port(), 65535);
-        for raw in [
-            "https://c.example:/a.json",
-            "https://c.example:0/a.json",
-            "https://c.example:65536/a.json",
-            "https://c.example:99999/a.json",
-            "https://c.example:123456/a.json",
-            "https://c.example:08443/a.json",
-            "https://c.example:00443/a.json",
-            "https://c.example:+443/a.json",
-            "https://c.example:44a/a.json",
-            "https://c.example:443:443/a.json",
-            "https://c.example:0x1bb/a.json",
-        ] {
-            rejected(raw, &LENIENT, "(URL-03)");
-        }
+        rejected_all(
+            &[
+                "https://c.example:/a.json",
+                "https://c.example:0/a.json",
+                "https://c.example:65536/a.json",
+                "https://c.example:99999/a.json",
+                "https://c.example:123456/a.json",
+                "https://c.example:08443/a.json",
+                "https://c.example:00443/a.json",
+                "https://c.example:+443/a.json",
+                "https://c.example:44a/a.json",
+                "https://c.example:443:443/a.json",
+                "https://c.example:0x1bb/a.json",
+            ],
+            &LENIENT,
+            "(URL-03)",
+        );
     }
 
     #[test]
     fn url_04_path_required() {
-        for raw in [
-            "https://c.example",
-            "https://c.example:8443",
-            "https://c.example?x=1",
-            "https://c.example#x",
-        ] {
-            rejected(raw, &LENIENT, "(URL-04)");
-        }
+        rejected_all(
+            &[
+                "https://c.example",
+                "https://c.example:8443",
+                "https://c.example?x=1",
+                "https://c.example#x",
+            ],
+            &LENIENT,
+            "(URL-04)",
+        );
     }
 
     #[test]
@@ -965,13 +1011,15 @@ mod tests {
 
     #[test]
     fn url_07_query_follows_the_setting() {
-        for raw in [
-            "https://c.example/a.json?v=1",
-            "https://c.example/a.json?",
-            "https://c.example/a.json?#",
-        ] {
-            rejected(raw, &STRICT, "(URL-07)");
-        }
+        rejected_all(
+            &[
+                "https://c.example/a.json?v=1",
+                "https://c.example/a.json?",
+                "https://c.example/a.json?#",
+            ],
+            &STRICT,
+            "(URL-07)",
+        );
         let c = ok("https://c.example/a.json?v=1", &LENIENT);
         assert_eq!(c.as_str(), "https://c.example/a.json?v=1");
         assert_eq!(c.url().query(), Some("v=1"));
@@ -979,19 +1027,21 @@ mod tests {
         assert_eq!(c.as_str(), "https://c.example/a.json?");
         assert_eq!(c.url().query(), Some(""));
         ok("https://c.example/a.json?a=1&b=%41/?:@", &LENIENT);
-        for raw in [
-            "https://c.example/a.json?a='x'",
-            "https://c.example/a.json?a=<x>",
-            "https://c.example/a.json?a=\"",
-            "https://c.example/a.json?a={}",
-            "https://c.example/a.json?a=é",
-            "https://c.example/a.json?a=%zz",
-            "https://c.example/a.json?a=%",
-            "https://c.example/a.json?a=%00",
-            "https://c.example/a.json?a=%0a",
-        ] {
-            rejected(raw, &LENIENT, "client_id URL");
-        }
+        rejected_all(
+            &[
+                "https://c.example/a.json?a='x'",
+                "https://c.example/a.json?a=<x>",
+                "https://c.example/a.json?a=\"",
+                "https://c.example/a.json?a={}",
+                "https://c.example/a.json?a=é",
+                "https://c.example/a.json?a=%zz",
+                "https://c.example/a.json?a=%",
+                "https://c.example/a.json?a=%00",
+                "https://c.example/a.json?a=%0a",
+            ],
+            &LENIENT,
+            "client_id URL",
+        );
     }
 
     #[test]

@@ -172,155 +172,190 @@ const fn means(spec: KeySpec, meaning: &'static str) -> KeySpec {
     KeySpec { meaning, ..spec }
 }
 
-/// Every configuration key, in the order of docs/contract.md §8 and the README's table.
-pub const KEYS: [KeySpec; 25] = [
-    means(
-        key("allow_loopback", "Allow loopback (development only)", KeyType::Boolean, "false"),
+const fn field(
+    name: &'static str,
+    ty: KeyType,
+    range: Option<(u64, u64)>,
+    meaning: &'static str,
+) -> FieldSpec {
+    FieldSpec {
+        name,
+        ty,
+        range,
+        meaning,
+    }
+}
+
+/// Declares every configuration key once: its [`Config`] member (type and documentation), the reader that turns
+/// its JSON value into that member, and its description in [`KEYS`] (name, title, type, default, range, meaning).
+/// From the one list it makes the `Config` struct, `KEYS` in the same order, and `Config::read`, which reads
+/// every key in that order, its given value or else its default.
+macro_rules! config_keys {
+    (
+        $(#[$config_meta:meta])*
+        pub struct Config;
+        $(#[$keys_meta:meta])*
+        pub const KEYS: [KeySpec; $count:literal];
+        $($(#[$member_meta:meta])* $member:ident: $ty:ty = $read:ident($spec:expr) $meaning:literal;)*
+    ) => {
+        $(#[$config_meta])*
+        pub struct Config {
+            $($(#[$member_meta])* pub $member: $ty,)*
+        }
+
+        $(#[$keys_meta])*
+        pub const KEYS: [KeySpec; $count] = [$(means($spec, $meaning)),*];
+
+        impl Config {
+            /// Every key of `given` in the order of [`KEYS`], a missing one at its default.
+            fn read(given: &Map<String, Value>) -> Result<Config, ConfigError> {
+                let [$($member),*] = &KEYS;
+                Ok(Config {
+                    $($member: read_key(given, $member, $read)?,)*
+                })
+            }
+        }
+    };
+}
+
+config_keys! {
+    /// The validated engine configuration. Build it with [`Config::from_json`] or start from
+    /// [`Config::default`] (safe production defaults).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Config;
+
+    /// Every configuration key, in the order of docs/contract.md §8 and the README's table.
+    pub const KEYS: [KeySpec; 25];
+
+    /// Development and test only: let hosts resolve to loopback (CIMD §8.6). Default false.
+    allow_loopback: bool =
+        flag(key("allow_loopback", "Allow loopback (development only)", KeyType::Boolean, "false"))
         "Development and tests only: let client_id hosts resolve to loopback (127.0.0.0/8, ::1). Never on a \
-         production server.",
-    ),
-    KeySpec {
+         production server.";
+    /// Host-scoped exceptions for enterprise-internal document hosts.
+    private_network_allowlist: Vec<PrivateNetworkGrant> = grants(KeySpec {
         fields: &[
-            FieldSpec {
-                name: "host",
-                ty: KeyType::String,
-                range: None,
-                meaning: "one exact host name (no pattern)",
-            },
-            FieldSpec {
-                name: "cidrs",
-                ty: KeyType::StringList,
-                range: None,
-                meaning: "private ranges in CIDR notation (RFC 1918, CGNAT, unique-local)",
-            },
+            field("host", KeyType::String, None, "one exact host name (no pattern)"),
+            field(
+                "cidrs",
+                KeyType::StringList,
+                None,
+                "private ranges in CIDR notation (RFC 1918, CGNAT, unique-local)",
+            ),
         ],
-        ..means(
-            key("private_network_allowlist", "Private network allowlist", KeyType::ObjectList, "[]"),
-            "Host-scoped exceptions: this exact host may resolve into these private ranges (never loopback or \
-             link-local).",
-        )
-    },
-    means(
-        key("extra_ca_file", "Extra CA file", KeyType::String, "null"),
-        "PEM file of extra trust anchors (private PKI, tests), added to the platform's roots.",
-    ),
-    means(
-        key("allowed_hosts", "Allowed hosts", KeyType::StringList, "[]"),
+        ..key("private_network_allowlist", "Private network allowlist", KeyType::ObjectList, "[]")
+    })
+        "Host-scoped exceptions: this exact host may resolve into these private ranges (never loopback or \
+         link-local).";
+    /// PEM file with extra trust anchors (private PKI, tests), added to the platform roots.
+    extra_ca_file: Option<String> = file_path(key("extra_ca_file", "Extra CA file", KeyType::String, "null"))
+        "PEM file of extra trust anchors (private PKI, tests), added to the platform's roots.";
+    /// If not empty, only these hosts may serve documents.
+    allowed_hosts: Vec<HostPattern> =
+        host_patterns(key("allowed_hosts", "Allowed hosts", KeyType::StringList, "[]"))
         "If not empty, only these hosts (app.example.com, or *.example.com for its subdomains) may serve client \
-         documents.",
-    ),
-    means(
-        key("denied_hosts", "Denied hosts", KeyType::StringList, "[]"),
-        "These hosts (exact, or *.example.com) may never serve client documents; checked before allowed_hosts.",
-    ),
-    means(
-        key("allow_query", "Allow a query in client_id", KeyType::Boolean, "false"),
-        "Accept client_id URLs with a query component (the draft says SHOULD NOT).",
-    ),
-    means(
-        key("allow_root_path", "Allow the root path", KeyType::Boolean, "false"),
-        "Accept client_id URLs whose path is / (the draft says NOT RECOMMENDED).",
-    ),
-    means(
-        int("max_document_bytes", "Max document bytes", "5120", 64, 1 << 20, "bytes"),
-        "Read cap for one document or key set; a larger body is too_large.",
-    ),
-    means(
-        int("connect_timeout_ms", "Connect timeout", "2000", 1, 60_000, "ms"),
-        "Deadline for DNS, TCP and TLS.",
-    ),
-    means(
-        int("fetch_timeout_ms", "Fetch timeout", "5000", 1, 120_000, "ms"),
-        "Total deadline of one fetch, from the DNS lookup to the last body byte.",
-    ),
-    means(
-        int("min_cache_ttl_s", "Minimum cache lifetime", "60", 0, MONTH_S, "s"),
-        "Floor of a document's lifetime, also for no-store, no-cache or no caching headers.",
-    ),
-    means(
-        int("max_cache_ttl_s", "Maximum cache lifetime", "86400", 0, MONTH_S, "s"),
-        "Ceiling of a document's lifetime.",
-    ),
-    means(
-        int("stale_while_revalidate_s", "Stale while revalidate", "60", 0, MONTH_S, "s"),
+         documents.";
+    /// These hosts may never serve documents (checked before `allowed_hosts`).
+    denied_hosts: Vec<HostPattern> =
+        host_patterns(key("denied_hosts", "Denied hosts", KeyType::StringList, "[]"))
+        "These hosts (exact, or *.example.com) may never serve client documents; checked before allowed_hosts.";
+    /// Accept client_id URLs with a query component (CIMD §3 SHOULD NOT). Default false.
+    allow_query: bool = flag(key("allow_query", "Allow a query in client_id", KeyType::Boolean, "false"))
+        "Accept client_id URLs with a query component (the draft says SHOULD NOT).";
+    /// Accept client_id URLs whose path is `/` (CIMD §3 NOT RECOMMENDED). Default false.
+    allow_root_path: bool = flag(key("allow_root_path", "Allow the root path", KeyType::Boolean, "false"))
+        "Accept client_id URLs whose path is / (the draft says NOT RECOMMENDED).";
+    /// Read cap for one document (CIMD §8.7 suggests 5 KB). Default 5120.
+    max_document_bytes: usize =
+        count(int("max_document_bytes", "Max document bytes", "5120", 64, 1 << 20, "bytes"))
+        "Read cap for one document or key set; a larger body is too_large.";
+    /// Connect deadline (DNS, TCP and TLS). Default 2000 ms.
+    connect_timeout: Duration = millis(int("connect_timeout_ms", "Connect timeout", "2000", 1, 60_000, "ms"))
+        "Deadline for DNS, TCP and TLS.";
+    /// Total deadline for one fetch, from DNS to the last body byte. Default 5000 ms.
+    fetch_timeout: Duration = millis(int("fetch_timeout_ms", "Fetch timeout", "5000", 1, 120_000, "ms"))
+        "Total deadline of one fetch, from the DNS lookup to the last body byte.";
+    /// Lower bound of a cached document's lifetime. Default 60 s.
+    min_cache_ttl: Duration = seconds(int("min_cache_ttl_s", "Minimum cache lifetime", "60", 0, MONTH_S, "s"))
+        "Floor of a document's lifetime, also for no-store, no-cache or no caching headers.";
+    /// Upper bound of a cached document's lifetime. Default 86400 s.
+    max_cache_ttl: Duration =
+        seconds(int("max_cache_ttl_s", "Maximum cache lifetime", "86400", 0, MONTH_S, "s"))
+        "Ceiling of a document's lifetime.";
+    /// After expiry, serve the old document this long while one background refresh runs. Default 60 s.
+    stale_while_revalidate: Duration =
+        seconds(int("stale_while_revalidate_s", "Stale while revalidate", "60", 0, MONTH_S, "s"))
         "After expiry, serve the old document this long while one background refresh runs (not for documents \
-         served with no-store, no-cache or must-revalidate).",
-    ),
-    means(
-        int("stale_if_error_s", "Stale if error", "3600", 0, MONTH_S, "s"),
+         served with no-store, no-cache or must-revalidate).";
+    /// After expiry, serve the old document this long while the host fails transiently. Default 3600 s.
+    stale_if_error: Duration = seconds(int("stale_if_error_s", "Stale if error", "3600", 0, MONTH_S, "s"))
         "After expiry, serve the old document this long while its host fails (transport errors, timeouts, 429, \
-         5xx; not for documents served with no-store, no-cache or must-revalidate).",
-    ),
-    means(
-        int("cache_max_entries", "Cache max entries", "10000", 1, 10_000_000, "entries"),
-        "Most documents cached.",
-    ),
-    means(
-        int("cache_max_bytes", "Cache max bytes", "67108864", 4096, 1 << 40, "bytes"),
-        "Most bytes the cache holds (documents and their serialisations).",
-    ),
-    KeySpec {
+         5xx; not for documents served with no-store, no-cache or must-revalidate).";
+    /// Most documents kept in the cache. Default 10000.
+    cache_max_entries: usize =
+        count(int("cache_max_entries", "Cache max entries", "10000", 1, 10_000_000, "entries"))
+        "Most documents cached.";
+    /// Most bytes (documents and their serialisations) kept in the cache. Default 64 MiB.
+    cache_max_bytes: usize =
+        count(int("cache_max_bytes", "Cache max bytes", "67108864", 4096, 1 << 40, "bytes"))
+        "Most bytes the cache holds (documents and their serialisations).";
+    /// Token endpoint authentication methods the host supports. Default `["none"]`.
+    auth_methods_supported: Vec<String> = auth_methods(KeySpec {
         values: &KNOWN_AUTH_METHODS,
-        ..means(
-            key("auth_methods_supported", "Token endpoint auth methods", KeyType::StringList, "[\"none\"]"),
-            "Token endpoint authentication methods the identity server supports; a document's methods are \
-             negotiated against them. Shared-secret methods may be listed but are never used by URL clients.",
-        )
-    },
-    means(
-        key(
-            "grant_types_supported",
-            "Grant types",
-            KeyType::StringList,
-            "[\"authorization_code\", \"refresh_token\"]",
-        ),
-        "Grant types the identity server supports; other values are filtered out of documents.",
-    ),
-    means(
-        key("response_types_supported", "Response types", KeyType::StringList, "[\"code\"]"),
-        "Response types the identity server supports; other values are filtered out of documents.",
-    ),
-    means(
-        key("loopback_any_port", "Loopback redirects on any port", KeyType::Boolean, "true"),
-        "RFC 8252 §7.3: ignore the port of http loopback redirect URIs (native clients use ephemeral ports).",
-    ),
-    means(
-        int("max_concurrent_fetches", "Max concurrent fetches", "32", 1, 10_000, "fetches"),
-        "Fetches in flight at once.",
-    ),
-    means(
-        int("per_host_concurrency", "Per-host concurrency", "4", 1, 1_000, "fetches"),
-        "Fetches in flight to one host.",
-    ),
-    KeySpec {
+        ..key("auth_methods_supported", "Token endpoint auth methods", KeyType::StringList, "[\"none\"]")
+    })
+        "Token endpoint authentication methods the identity server supports; a document's methods are \
+         negotiated against them. Shared-secret methods may be listed but are never used by URL clients.";
+    /// Grant types the host supports; others are filtered out of documents.
+    grant_types_supported: Vec<String> = non_empty_strings(key(
+        "grant_types_supported",
+        "Grant types",
+        KeyType::StringList,
+        "[\"authorization_code\", \"refresh_token\"]",
+    ))
+        "Grant types the identity server supports; other values are filtered out of documents.";
+    /// Response types the host supports; others are filtered out of documents.
+    response_types_supported: Vec<String> =
+        non_empty_strings(key("response_types_supported", "Response types", KeyType::StringList, "[\"code\"]"))
+        "Response types the identity server supports; other values are filtered out of documents.";
+    /// RFC 8252 §7.3: ignore the port of http loopback redirect URIs. Default true.
+    loopback_any_port: bool =
+        flag(key("loopback_any_port", "Loopback redirects on any port", KeyType::Boolean, "true"))
+        "RFC 8252 §7.3: ignore the port of http loopback redirect URIs (native clients use ephemeral ports).";
+    /// Most fetches in flight at once. Default 32.
+    max_concurrent_fetches: usize =
+        count(int("max_concurrent_fetches", "Max concurrent fetches", "32", 1, 10_000, "fetches"))
+        "Fetches in flight at once.";
+    /// Most fetches in flight to one host. Default 4.
+    per_host_concurrency: usize =
+        count(int("per_host_concurrency", "Per-host concurrency", "4", 1, 1_000, "fetches"))
+        "Fetches in flight to one host.";
+    /// Per-host token bucket. Default 60 per minute, burst 20.
+    per_host_rate: RateLimit = rate_limit(KeySpec {
         fields: &[
-            FieldSpec {
-                name: "per_minute",
-                ty: KeyType::Integer,
-                range: Some((1, 1_000_000)),
-                meaning: "sustained fetches per minute to one host",
-            },
-            FieldSpec {
-                name: "burst",
-                ty: KeyType::Integer,
-                range: Some((1, 100_000)),
-                meaning: "fetches that may go at once before the sustained rate applies",
-            },
+            field(
+                "per_minute",
+                KeyType::Integer,
+                Some((1, 1_000_000)),
+                "sustained fetches per minute to one host",
+            ),
+            field(
+                "burst",
+                KeyType::Integer,
+                Some((1, 100_000)),
+                "fetches that may go at once before the sustained rate applies",
+            ),
         ],
-        ..means(
-            key("per_host_rate", "Per-host rate", KeyType::Object, "{\"per_minute\": 60, \"burst\": 20}"),
-            "Per-host token bucket; a fetch beyond it is rate_limited.",
-        )
-    },
-    means(
-        int("max_json_depth", "Max JSON depth", "32", 2, 128, ""),
-        "Nesting bound for documents.",
-    ),
-    means(
-        int("max_array_items", "Max array items", "64", 1, 10_000, "items"),
-        "Most elements in any array of a document, e.g. redirect_uris.",
-    ),
-];
+        ..key("per_host_rate", "Per-host rate", KeyType::Object, "{\"per_minute\": 60, \"burst\": 20}")
+    })
+        "Per-host token bucket; a fetch beyond it is rate_limited.";
+    /// JSON nesting depth limit for documents. Default 32.
+    max_json_depth: usize = count(int("max_json_depth", "Max JSON depth", "32", 2, 128, ""))
+        "Nesting bound for documents.";
+    /// Most elements in any JSON array of a document (e.g. `redirect_uris`). Default 64.
+    max_array_items: usize = count(int("max_array_items", "Max array items", "64", 1, 10_000, "items"))
+        "Most elements in any array of a document, e.g. redirect_uris.";
+}
 
 /// The description of `name`, if it is a key.
 pub fn key_spec(name: &str) -> Option<&'static KeySpec> {
@@ -501,62 +536,6 @@ pub struct RateLimit {
     pub burst: u32,
 }
 
-/// The validated engine configuration. Build it with [`Config::from_json`] or start from
-/// [`Config::default`] (safe production defaults).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Config {
-    /// Development and test only: let hosts resolve to loopback (CIMD §8.6). Default false.
-    pub allow_loopback: bool,
-    /// Host-scoped exceptions for enterprise-internal document hosts.
-    pub private_network_allowlist: Vec<PrivateNetworkGrant>,
-    /// PEM file with extra trust anchors (private PKI, tests), added to the platform roots.
-    pub extra_ca_file: Option<String>,
-    /// If not empty, only these hosts may serve documents.
-    pub allowed_hosts: Vec<HostPattern>,
-    /// These hosts may never serve documents (checked before `allowed_hosts`).
-    pub denied_hosts: Vec<HostPattern>,
-    /// Accept client_id URLs with a query component (CIMD §3 SHOULD NOT). Default false.
-    pub allow_query: bool,
-    /// Accept client_id URLs whose path is `/` (CIMD §3 NOT RECOMMENDED). Default false.
-    pub allow_root_path: bool,
-    /// Read cap for one document (CIMD §8.7 suggests 5 KB). Default 5120.
-    pub max_document_bytes: usize,
-    /// Connect deadline (DNS, TCP and TLS). Default 2000 ms.
-    pub connect_timeout: Duration,
-    /// Total deadline for one fetch, from DNS to the last body byte. Default 5000 ms.
-    pub fetch_timeout: Duration,
-    /// Lower bound of a cached document's lifetime. Default 60 s.
-    pub min_cache_ttl: Duration,
-    /// Upper bound of a cached document's lifetime. Default 86400 s.
-    pub max_cache_ttl: Duration,
-    /// After expiry, serve the old document this long while one background refresh runs. Default 60 s.
-    pub stale_while_revalidate: Duration,
-    /// After expiry, serve the old document this long while the host fails transiently. Default 3600 s.
-    pub stale_if_error: Duration,
-    /// Most documents kept in the cache. Default 10000.
-    pub cache_max_entries: usize,
-    /// Most bytes (documents and their serialisations) kept in the cache. Default 64 MiB.
-    pub cache_max_bytes: usize,
-    /// Token endpoint authentication methods the host supports. Default `["none"]`.
-    pub auth_methods_supported: Vec<String>,
-    /// Grant types the host supports; others are filtered out of documents.
-    pub grant_types_supported: Vec<String>,
-    /// Response types the host supports; others are filtered out of documents.
-    pub response_types_supported: Vec<String>,
-    /// RFC 8252 §7.3: ignore the port of http loopback redirect URIs. Default true.
-    pub loopback_any_port: bool,
-    /// Most fetches in flight at once. Default 32.
-    pub max_concurrent_fetches: usize,
-    /// Most fetches in flight to one host. Default 4.
-    pub per_host_concurrency: usize,
-    /// Per-host token bucket. Default 60 per minute, burst 20.
-    pub per_host_rate: RateLimit,
-    /// JSON nesting depth limit for documents. Default 32.
-    pub max_json_depth: usize,
-    /// Most elements in any JSON array of a document (e.g. `redirect_uris`). Default 64.
-    pub max_array_items: usize,
-}
-
 impl Default for Config {
     /// The production defaults: every key at the default its [`KEYS`] entry gives.
     fn default() -> Config {
@@ -664,8 +643,8 @@ impl<'v> Fields<'v> {
     }
 }
 
-fn boolean(path: &str, v: &Value) -> Result<bool, ConfigError> {
-    v.as_bool().ok_or_else(|| expected(path, "a boolean", v))
+fn flag(spec: &KeySpec, v: &Value) -> Result<bool, ConfigError> {
+    v.as_bool().ok_or_else(|| expected(spec.name, "a boolean", v))
 }
 
 fn integer(path: &str, v: &Value, (min, max): (u64, u64)) -> Result<u64, ConfigError> {
@@ -682,8 +661,35 @@ fn integer(path: &str, v: &Value, (min, max): (u64, u64)) -> Result<u64, ConfigE
     }
 }
 
+/// A whole number within the key's range.
+fn number(spec: &KeySpec, v: &Value) -> Result<u64, ConfigError> {
+    integer(spec.name, v, spec.range.unwrap_or((0, u64::MAX)))
+}
+
+fn count(spec: &KeySpec, v: &Value) -> Result<usize, ConfigError> {
+    number(spec, v).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+fn millis(spec: &KeySpec, v: &Value) -> Result<Duration, ConfigError> {
+    number(spec, v).map(Duration::from_millis)
+}
+
+fn seconds(spec: &KeySpec, v: &Value) -> Result<Duration, ConfigError> {
+    number(spec, v).map(Duration::from_secs)
+}
+
 fn string<'v>(path: &str, v: &'v Value) -> Result<&'v str, ConfigError> {
     v.as_str().ok_or_else(|| expected(path, "a string", v))
+}
+
+/// A file path, or `null` for none.
+fn file_path(spec: &KeySpec, v: &Value) -> Result<Option<String>, ConfigError> {
+    let path = spec.name;
+    match v {
+        Value::Null => Ok(None),
+        v if string(path, v)?.is_empty() => Err(ConfigError::new(path, "must be a file path, not empty")),
+        v => Ok(Some(string(path, v)?.to_owned())),
+    }
 }
 
 /// An array of strings, each 1 to 256 bytes.
@@ -705,26 +711,32 @@ fn strings<'v>(path: &str, v: &'v Value) -> Result<Vec<(String, &'v str)>, Confi
         .collect()
 }
 
-fn non_empty_strings(path: &str, v: &Value) -> Result<Vec<String>, ConfigError> {
+/// [`strings`] that must not be empty.
+fn non_empty<'v>(path: &str, v: &'v Value) -> Result<Vec<(String, &'v str)>, ConfigError> {
     let list = strings(path, v)?;
     if list.is_empty() {
         return Err(ConfigError::new(path, "must not be empty"));
     }
-    Ok(list.into_iter().map(|(_, s)| s.to_owned()).collect())
+    Ok(list)
 }
 
-fn host_patterns(path: &str, v: &Value) -> Result<Vec<HostPattern>, ConfigError> {
-    strings(path, v)?
+fn owned(list: Vec<(String, &str)>) -> Vec<String> {
+    list.into_iter().map(|(_, s)| s.to_owned()).collect()
+}
+
+fn non_empty_strings(spec: &KeySpec, v: &Value) -> Result<Vec<String>, ConfigError> {
+    non_empty(spec.name, v).map(owned)
+}
+
+fn host_patterns(spec: &KeySpec, v: &Value) -> Result<Vec<HostPattern>, ConfigError> {
+    strings(spec.name, v)?
         .into_iter()
         .map(|(item_path, s)| HostPattern::parse(s).map_err(|e| ConfigError::new(item_path, e)))
         .collect()
 }
 
-fn auth_methods(path: &str, v: &Value) -> Result<Vec<String>, ConfigError> {
-    let list = strings(path, v)?;
-    if list.is_empty() {
-        return Err(ConfigError::new(path, "must not be empty"));
-    }
+fn auth_methods(spec: &KeySpec, v: &Value) -> Result<Vec<String>, ConfigError> {
+    let list = non_empty(spec.name, v)?;
     for (item_path, m) in &list {
         if !KNOWN_AUTH_METHODS.contains(m) {
             let shown = crate::error::quote_bounded(m, 60);
@@ -737,10 +749,11 @@ fn auth_methods(path: &str, v: &Value) -> Result<Vec<String>, ConfigError> {
             return Err(ConfigError::new(item_path.clone(), reason));
         }
     }
-    Ok(list.into_iter().map(|(_, s)| s.to_owned()).collect())
+    Ok(owned(list))
 }
 
-fn private_network_allowlist(path: &str, v: &Value) -> Result<Vec<PrivateNetworkGrant>, ConfigError> {
+fn grants(spec: &KeySpec, v: &Value) -> Result<Vec<PrivateNetworkGrant>, ConfigError> {
+    let path = spec.name;
     let entries = v
         .as_array()
         .ok_or_else(|| expected(path, "an array of {\"host\": ..., \"cidrs\": [...]} objects", v))?;
@@ -772,9 +785,9 @@ fn private_network_allowlist(path: &str, v: &Value) -> Result<Vec<PrivateNetwork
     Ok(grants)
 }
 
-fn rate_limit(path: &str, v: &Value, spec: &KeySpec) -> Result<RateLimit, ConfigError> {
+fn rate_limit(spec: &KeySpec, v: &Value) -> Result<RateLimit, ConfigError> {
     let names: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
-    let fields = Fields::new(path.to_owned(), v, &names)?;
+    let fields = Fields::new(spec.name.to_owned(), v, &names)?;
     let field = |name: &str| -> Result<u32, ConfigError> {
         let range = spec
             .fields
@@ -791,8 +804,21 @@ fn rate_limit(path: &str, v: &Value, spec: &KeySpec) -> Result<RateLimit, Config
     })
 }
 
-fn to_usize(v: u64) -> usize {
-    usize::try_from(v).unwrap_or(usize::MAX)
+/// The value of one key read by `read`: the given one, or else the key's default.
+fn read_key<T>(
+    given: &Map<String, Value>,
+    spec: &KeySpec,
+    read: fn(&KeySpec, &Value) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    match given.get(spec.name) {
+        Some(v) => read(spec, v),
+        None => {
+            let default = serde_json::from_str::<Value>(spec.default).map_err(|e| {
+                ConfigError::new(spec.name, format!("the built-in default does not parse: {e}"))
+            })?;
+            read(spec, &default)
+        }
+    }
 }
 
 impl Config {
@@ -821,49 +847,7 @@ impl Config {
         if let Some(bad) = given.keys().find(|k| key_spec(k).is_none()) {
             return Err(unknown(bad, &names));
         }
-        let mut config = Config {
-            allow_loopback: false,
-            private_network_allowlist: Vec::new(),
-            extra_ca_file: None,
-            allowed_hosts: Vec::new(),
-            denied_hosts: Vec::new(),
-            allow_query: false,
-            allow_root_path: false,
-            max_document_bytes: 0,
-            connect_timeout: Duration::ZERO,
-            fetch_timeout: Duration::ZERO,
-            min_cache_ttl: Duration::ZERO,
-            max_cache_ttl: Duration::ZERO,
-            stale_while_revalidate: Duration::ZERO,
-            stale_if_error: Duration::ZERO,
-            cache_max_entries: 0,
-            cache_max_bytes: 0,
-            auth_methods_supported: Vec::new(),
-            grant_types_supported: Vec::new(),
-            response_types_supported: Vec::new(),
-            loopback_any_port: false,
-            max_concurrent_fetches: 0,
-            per_host_concurrency: 0,
-            per_host_rate: RateLimit {
-                per_minute: 0,
-                burst: 0,
-            },
-            max_json_depth: 0,
-            max_array_items: 0,
-        };
-        for spec in &KEYS {
-            let default;
-            let v = match given.get(spec.name) {
-                Some(v) => v,
-                None => {
-                    default = serde_json::from_str::<Value>(spec.default).map_err(|e| {
-                        ConfigError::new(spec.name, format!("the built-in default does not parse: {e}"))
-                    })?;
-                    &default
-                }
-            };
-            config.set(spec, v)?;
-        }
+        let config = Config::read(&given)?;
         if config.min_cache_ttl > config.max_cache_ttl {
             return Err(ConfigError::new(
                 "min_cache_ttl_s",
@@ -875,56 +859,6 @@ impl Config {
             ));
         }
         Ok(config)
-    }
-
-    /// Applies one key's value, checked by its description.
-    fn set(&mut self, spec: &KeySpec, v: &Value) -> Result<(), ConfigError> {
-        let path = spec.name;
-        let number = || integer(path, v, spec.range.unwrap_or((0, u64::MAX)));
-        match path {
-            "allow_loopback" => self.allow_loopback = boolean(path, v)?,
-            "private_network_allowlist" => {
-                self.private_network_allowlist = private_network_allowlist(path, v)?
-            }
-            "extra_ca_file" => {
-                self.extra_ca_file = match v {
-                    Value::Null => None,
-                    v if string(path, v)?.is_empty() => {
-                        return Err(ConfigError::new(path, "must be a file path, not empty"))
-                    }
-                    v => Some(string(path, v)?.to_owned()),
-                }
-            }
-            "allowed_hosts" => self.allowed_hosts = host_patterns(path, v)?,
-            "denied_hosts" => self.denied_hosts = host_patterns(path, v)?,
-            "allow_query" => self.allow_query = boolean(path, v)?,
-            "allow_root_path" => self.allow_root_path = boolean(path, v)?,
-            "max_document_bytes" => self.max_document_bytes = to_usize(number()?),
-            "connect_timeout_ms" => self.connect_timeout = Duration::from_millis(number()?),
-            "fetch_timeout_ms" => self.fetch_timeout = Duration::from_millis(number()?),
-            "min_cache_ttl_s" => self.min_cache_ttl = Duration::from_secs(number()?),
-            "max_cache_ttl_s" => self.max_cache_ttl = Duration::from_secs(number()?),
-            "stale_while_revalidate_s" => self.stale_while_revalidate = Duration::from_secs(number()?),
-            "stale_if_error_s" => self.stale_if_error = Duration::from_secs(number()?),
-            "cache_max_entries" => self.cache_max_entries = to_usize(number()?),
-            "cache_max_bytes" => self.cache_max_bytes = to_usize(number()?),
-            "auth_methods_supported" => self.auth_methods_supported = auth_methods(path, v)?,
-            "grant_types_supported" => self.grant_types_supported = non_empty_strings(path, v)?,
-            "response_types_supported" => self.response_types_supported = non_empty_strings(path, v)?,
-            "loopback_any_port" => self.loopback_any_port = boolean(path, v)?,
-            "max_concurrent_fetches" => self.max_concurrent_fetches = to_usize(number()?),
-            "per_host_concurrency" => self.per_host_concurrency = to_usize(number()?),
-            "per_host_rate" => self.per_host_rate = rate_limit(path, v, spec)?,
-            "max_json_depth" => self.max_json_depth = to_usize(number()?),
-            "max_array_items" => self.max_array_items = to_usize(number()?),
-            other => {
-                return Err(ConfigError::new(
-                    other,
-                    "is described in KEYS but not read by Config::set (a bug in cimd)",
-                ))
-            }
-        }
-        Ok(())
     }
 
     /// True when `host` may serve documents under `allowed_hosts` / `denied_hosts`.

@@ -110,65 +110,87 @@ const IMPLICIT: &str = "implicit";
 /// The method that needs the client's public keys.
 const PRIVATE_KEY_JWT: &str = "private_key_jwt";
 
-/// The validated client registration (docs/contract.md §6 fields).
-///
-/// It serialises (serde) to the `client` object of the CLI ok line (docs/contract.md §11.7): absent fields are
-/// omitted, never `null`, so consumers can tell "not declared" from "declared empty" without a null check.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ClientMetadata {
-    /// The client identifier URL, byte-identical to the requested one (DOC-02).
-    pub client_id: String,
-    /// The display name, sanitised for safe rendering (control and bidi characters removed, at most 200
-    /// characters); absent if missing, not a string or empty after sanitising.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_name: Option<String>,
-    /// Home page; only an absolute https URL is kept (SSRF-05).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_uri: Option<String>,
-    /// Logo; only an absolute https URL is kept, so a consent page never renders `javascript:` or `data:`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub logo_uri: Option<String>,
-    /// Terms of service; only an absolute https URL is kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tos_uri: Option<String>,
-    /// Privacy policy; only an absolute https URL is kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy_uri: Option<String>,
-    /// The registered redirect URIs, exactly as written (they are matched byte for byte). Always present;
-    /// empty only when no redirect-based grant type is effective (RED-04).
-    pub redirect_uris: Vec<String>,
-    /// The effective grant types: the declared ones (or the RFC 7591 default) that the host supports,
-    /// duplicates removed, in document order.
-    pub grant_types: Vec<String>,
-    /// The effective response types, built like `grant_types`.
-    pub response_types: Vec<String>,
-    /// The EFFECTIVE, negotiated token endpoint authentication method (not necessarily the declared one):
-    /// the host must enforce this on every token request (AUTH-01).
-    pub token_endpoint_auth_method: String,
-    /// The client's public keys, kept even when the negotiated method does not use them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwks: Option<Value>,
-    /// Where the client's public keys are published (https only; fetched under the same SSRF rules).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwks_uri: Option<String>,
-    /// The scope the client asks for by default (RFC 6749 §3.3 characters).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// `web` or `native`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub application_type: Option<String>,
-    /// Contacts for the people responsible for the client.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contacts: Option<Vec<String>>,
-    /// Identifier of the client software.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub software_id: Option<String>,
-    /// Version of the client software.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub software_version: Option<String>,
-    /// Where the client may be sent after logout; same shape rules as `redirect_uris`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub post_logout_redirect_uris: Option<Vec<String>>,
+/// Whether a member of [`ClientMetadata`] is left out of its serialisation: an `Option` that is `None` is (absent
+/// members are omitted, never `null`); a required member never is.
+trait Absent {
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+impl<T> Absent for Option<T> {
+    fn is_absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl Absent for String {}
+
+impl<T> Absent for Vec<T> {}
+
+/// Declares a serialisable struct every member of which is skipped when it is [`Absent`]: the one rule "omitted,
+/// never `null`" written once rather than as an attribute on each optional member.
+macro_rules! omitting_absent_members {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$member_meta:meta])* pub $member:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $(
+                $(#[$member_meta])*
+                #[serde(skip_serializing_if = "Absent::is_absent")]
+                pub $member: $ty,
+            )*
+        }
+    };
+}
+
+omitting_absent_members! {
+    /// The validated client registration (docs/contract.md §6 fields).
+    ///
+    /// It serialises (serde) to the `client` object of the CLI ok line (docs/contract.md §11.7): absent fields are
+    /// omitted, never `null`, so consumers can tell "not declared" from "declared empty" without a null check.
+    #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+    pub struct ClientMetadata {
+        /// The client identifier URL, byte-identical to the requested one (DOC-02).
+        pub client_id: String,
+        /// The display name, sanitised for safe rendering (control and bidi characters removed, at most 200
+        /// characters); absent if missing, not a string or empty after sanitising.
+        pub client_name: Option<String>,
+        /// Home page; only an absolute https URL is kept (SSRF-05).
+        pub client_uri: Option<String>,
+        /// Logo; only an absolute https URL is kept, so a consent page never renders `javascript:` or `data:`.
+        pub logo_uri: Option<String>,
+        /// Terms of service; only an absolute https URL is kept.
+        pub tos_uri: Option<String>,
+        /// Privacy policy; only an absolute https URL is kept.
+        pub policy_uri: Option<String>,
+        /// The registered redirect URIs, exactly as written (they are matched byte for byte). Always present;
+        /// empty only when no redirect-based grant type is effective (RED-04).
+        pub redirect_uris: Vec<String>,
+        /// The effective grant types: the declared ones (or the RFC 7591 default) that the host supports,
+        /// duplicates removed, in document order.
+        pub grant_types: Vec<String>,
+        /// The effective response types, built like `grant_types`.
+        pub response_types: Vec<String>,
+        /// The EFFECTIVE, negotiated token endpoint authentication method (not necessarily the declared one):
+        /// the host must enforce this on every token request (AUTH-01).
+        pub token_endpoint_auth_method: String,
+        /// The client's public keys, kept even when the negotiated method does not use them.
+        pub jwks: Option<Value>,
+        /// Where the client's public keys are published (https only; fetched under the same SSRF rules).
+        pub jwks_uri: Option<String>,
+        /// The scope the client asks for by default (RFC 6749 §3.3 characters).
+        pub scope: Option<String>,
+        /// `web` or `native`.
+        pub application_type: Option<String>,
+        /// Contacts for the people responsible for the client.
+        pub contacts: Option<Vec<String>>,
+        /// Identifier of the client software.
+        pub software_id: Option<String>,
+        /// Version of the client software.
+        pub software_version: Option<String>,
+        /// Where the client may be sent after logout; same shape rules as `redirect_uris`.
+        pub post_logout_redirect_uris: Option<Vec<String>>,
+    }
 }
 
 /// A document that passed every rule, with the warnings a host should log or show.
@@ -1489,47 +1511,30 @@ mod tests {
 
     #[test]
     fn doc_05_private_key_members_are_forbidden_in_jwks_and_fetched_sets() {
-        let cases = [
+        let secret = json!("SECRETVALUE");
+        let rsa = json!({"kty": "RSA", "n": "sXch", "e": "AQAB"});
+        // An RSA public key with each private member in turn, then the private members of the other key types.
+        let mut cases: Vec<(Value, &str, Value)> = ["d", "p", "q", "dp", "dq", "qi"]
+            .into_iter()
+            .map(|member| (rsa.clone(), member, secret.clone()))
+            .collect();
+        cases.extend([
+            (rsa, "oth", json!([{"r": "SECRETVALUE"}])),
             (
-                json!({"kty": "RSA", "n": "sXch", "e": "AQAB", "d": "SECRETVALUE"}),
+                json!({"kty": "EC", "crv": "P-256", "x": "f8", "y": "x_"}),
                 "d",
+                secret.clone(),
             ),
             (
-                json!({"kty": "RSA", "n": "sXch", "e": "AQAB", "p": "SECRETVALUE"}),
-                "p",
-            ),
-            (
-                json!({"kty": "RSA", "n": "sXch", "e": "AQAB", "q": "SECRETVALUE"}),
-                "q",
-            ),
-            (
-                json!({"kty": "RSA", "n": "sXch", "e": "AQAB", "dp": "SECRETVALUE"}),
-                "dp",
-            ),
-            (
-                json!({"kty": "RSA", "n": "sXch", "e": "AQAB", "dq": "SECRETVALUE"}),
-                "dq",
-            ),
-            (
-                json!({"kty": "RSA", "n": "sXch", "e": "AQAB", "qi": "SECRETVALUE"}),
-                "qi",
-            ),
-            (
-                json!({"kty": "RSA", "n": "sXch", "e": "AQAB", "oth": [{"r": "SECRETVALUE"}]}),
-                "oth",
-            ),
-            (
-                json!({"kty": "EC", "crv": "P-256", "x": "f8", "y": "x_", "d": "SECRETVALUE"}),
+                json!({"kty": "OKP", "crv": "Ed25519", "x": "11"}),
                 "d",
+                secret.clone(),
             ),
-            (
-                json!({"kty": "OKP", "crv": "Ed25519", "x": "11", "d": "SECRETVALUE"}),
-                "d",
-            ),
-            (json!({"kty": "oct", "k": "SECRETVALUE"}), "k"),
-        ];
+            (json!({"kty": "oct"}), "k", secret),
+        ]);
         let config = host(&["none", "private_key_jwt"]);
-        for (key, member) in cases {
+        for (mut key, member, value) in cases {
+            key[member] = value;
             let set = json!({"keys": [rsa_public(), key]});
             let body = doc(json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": set}));
             let e = run_with(&body, ID, &config).unwrap_err();
@@ -1981,23 +1986,31 @@ mod tests {
         }
     }
 
+    /// A published client's document as these tests keep it (`src/testdata/documents/`), and its client_id.
+    fn published(json: &str) -> (Value, String) {
+        let body: Value = serde_json::from_str(json).unwrap();
+        let id = body["client_id"].as_str().unwrap().to_owned();
+        (body, id)
+    }
+
+    /// A published client with an extension grant (jwt-bearer, device_code) that the default host does not
+    /// support: the grant is filtered out with a warning and the rest of the registration stands.
+    fn extension_grant_filtered(json: &str) -> ValidatedDocument {
+        let (body, id) = published(json);
+        let v = run_with(&body, &id, &Config::default()).unwrap();
+        assert_eq!(
+            v.metadata.grant_types,
+            vec!["authorization_code", "refresh_token"]
+        );
+        assert_eq!(v.warnings, vec![WARN_GRANT_TYPE_FILTERED]);
+        v
+    }
+
     #[test]
     fn chatgpt_document_negotiates_against_the_host() {
-        let body = json!({
-            "client_id": "https://chatgpt.com/oauth/client-metadata.json",
-            "client_name": "ChatGPT",
-            "client_uri": "https://chatgpt.com",
-            "logo_uri": "https://cdn.oaistatic.com/assets/favicon-o20kmmos.svg",
-            "redirect_uris": ["https://chatgpt.com/connector_platform_oauth_redirect"],
-            "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "private_key_jwt",
-            "token_endpoint_auth_methods_supported": ["none", "private_key_jwt"],
-            "jwks_uri": "https://chatgpt.com/oauth/connector/jwks.json",
-            "application_type": "web"
-        });
-        let id = "https://chatgpt.com/oauth/client-metadata.json";
-        let v = run_with(&body, id, &host(&["none"])).unwrap();
+        let (body, id) = published(include_str!("testdata/documents/chatgpt.json"));
+        assert_eq!(id, "https://chatgpt.com/oauth/client-metadata.json");
+        let v = run_with(&body, &id, &host(&["none"])).unwrap();
         assert_eq!(v.metadata.token_endpoint_auth_method, "none");
         assert_eq!(
             v.metadata.jwks_uri.as_deref(),
@@ -2009,25 +2022,17 @@ mod tests {
             vec!["authorization_code", "refresh_token"]
         );
         assert!(v.warnings.is_empty(), "{:?}", v.warnings);
-        let v = run_with(&body, id, &host(&["none", "private_key_jwt"])).unwrap();
+        let v = run_with(&body, &id, &host(&["none", "private_key_jwt"])).unwrap();
         assert_eq!(v.metadata.token_endpoint_auth_method, "private_key_jwt");
-        let v = run_with(&body, id, &host(&["private_key_jwt"])).unwrap();
+        let v = run_with(&body, &id, &host(&["private_key_jwt"])).unwrap();
         assert_eq!(v.metadata.token_endpoint_auth_method, "private_key_jwt");
     }
 
     #[test]
     fn claude_code_document_warns_localhost_redirects_only() {
-        let id = "https://claude.ai/oauth/claude-code-client-metadata";
-        let body = json!({
-            "client_id": id,
-            "client_name": "Claude Code",
-            "client_uri": "https://claude.ai",
-            "redirect_uris": ["http://localhost/callback", "http://127.0.0.1/callback"],
-            "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "none"
-        });
-        let v = run_with(&body, id, &Config::default()).unwrap();
+        let (body, id) = published(include_str!("testdata/documents/claude-code.json"));
+        assert_eq!(id, "https://claude.ai/oauth/claude-code-client-metadata");
+        let v = run_with(&body, &id, &Config::default()).unwrap();
         assert_eq!(v.metadata.token_endpoint_auth_method, "none");
         assert_eq!(v.warnings, vec![WARN_LOCALHOST_REDIRECTS_ONLY]);
         assert_eq!(
@@ -2037,7 +2042,7 @@ mod tests {
         // One https redirect among them: no warning.
         let mut mixed = body.clone();
         mixed["redirect_uris"] = json!(["http://localhost/callback", "https://claude.ai/cb"]);
-        assert!(run_with(&mixed, id, &Config::default())
+        assert!(run_with(&mixed, &id, &Config::default())
             .unwrap()
             .warnings
             .is_empty());
@@ -2045,42 +2050,13 @@ mod tests {
 
     #[test]
     fn claude_ai_jwt_bearer_grant_is_filtered_with_a_warning() {
-        let id = "https://claude.ai/oauth/mcp-oauth-client-metadata";
-        let body = json!({
-            "client_id": id,
-            "client_name": "Claude",
-            "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"],
-            "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "none"
-        });
-        let v = run_with(&body, id, &Config::default()).unwrap();
-        assert_eq!(
-            v.metadata.grant_types,
-            vec!["authorization_code", "refresh_token"]
-        );
-        assert_eq!(v.warnings, vec![WARN_GRANT_TYPE_FILTERED]);
+        extension_grant_filtered(include_str!("testdata/documents/claude-ai.json"));
     }
 
     #[test]
     fn vscode_device_code_grant_is_filtered_with_a_warning() {
-        let id = "https://vscode.dev/oauth/client-metadata.json";
-        let body = json!({
-            "client_id": id,
-            "client_name": "Visual Studio Code",
-            "application_type": "native",
-            "redirect_uris": ["http://127.0.0.1:33418/", "https://vscode.dev/redirect"],
-            "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "none"
-        });
-        let v = run_with(&body, id, &Config::default()).unwrap();
-        assert_eq!(
-            v.metadata.grant_types,
-            vec!["authorization_code", "refresh_token"]
-        );
+        let v = extension_grant_filtered(include_str!("testdata/documents/vscode.json"));
         assert_eq!(v.metadata.application_type.as_deref(), Some("native"));
-        assert_eq!(v.warnings, vec![WARN_GRANT_TYPE_FILTERED]);
     }
 
     #[test]

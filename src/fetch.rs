@@ -212,14 +212,12 @@ impl Fetcher {
         &self,
         target: &FetchTarget,
         validators: Option<&Validators>,
-        deadline: Option<Instant>,
+        deadline: Instant,
     ) -> Result<Fetched, FetchFailure> {
         self.vet_literal(target)?;
-        let started = Instant::now();
-        let mut limit = self.fetch_timeout;
-        if let Some(d) = deadline {
-            limit = limit.min(d.saturating_duration_since(started));
-        }
+        let limit = self
+            .fetch_timeout
+            .min(deadline.saturating_duration_since(Instant::now()));
         match tokio::time::timeout(limit, self.fetch_inner(target, validators)).await {
             Ok(result) => result,
             Err(_) => Err(FetchFailure::new(crate::err!(
@@ -590,7 +588,7 @@ mod tests {
             .unwrap();
         let fetch = |fetcher: &Fetcher| {
             let deadline = Instant::now() + Duration::from_secs(10);
-            runtime.block_on(fetcher.fetch(&target, None, Some(deadline)))
+            runtime.block_on(fetcher.fetch(&target, None, deadline))
         };
 
         let mut fetcher = Fetcher::new(&lenient, (*pki.client_config()).clone(), Arc::new(Loopback)).unwrap();

@@ -32,6 +32,7 @@ use jni::strings::JNIString;
 use jni::sys::{jboolean, jlong};
 use jni::{jni_str, Env, EnvUnowned};
 
+use crate::result::OkLine;
 use crate::{Engine, Error, Resolution};
 
 /// Why a native method failed without an engine answer.
@@ -170,25 +171,20 @@ pub fn resolution_line(r: &Resolution, known_generation: i64) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let send_document = u64::try_from(known_generation).ok() != Some(generation) || generation == 0;
-    let mut out = String::with_capacity(
+    let mut line = OkLine::with_capacity(
         96 + if send_document {
             client.document_json().len()
         } else {
             0
         },
     );
-    out.push_str("{\"ok\":true,\"source\":\"");
-    out.push_str(r.source().as_str());
-    out.push_str("\",\"expires_at_epoch_s\":");
-    out.push_str(&expires.to_string());
-    out.push_str(",\"generation\":");
-    out.push_str(&generation.to_string());
+    line.text("source", r.source().as_str())
+        .json("expires_at_epoch_s", &expires.to_string())
+        .json("generation", &generation.to_string());
     if send_document {
-        out.push_str(",\"document\":");
-        out.push_str(client.document_json());
+        line.json("document", client.document_json());
     }
-    out.push('}');
-    out
+    line.end()
 }
 
 fn result_line(result: Result<Resolution, Error>, known_generation: i64) -> String {
@@ -198,235 +194,149 @@ fn result_line(result: Result<Resolution, Error>, known_generation: i64) -> Stri
     }
 }
 
-/// `static native long engineNew(String configJson)`: a new engine; throws `IllegalArgumentException` for a
-/// configuration the engine refuses (unknown key, wrong type, out of range, unreadable `extra_ca_file`).
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_engineNew<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    config: JString<'local>,
-) -> jlong {
-    env.with_env(|env| -> Result<jlong, Failure> {
+/// Declares one native method of `CimdNative`: the JNI signature (the environment and the class, then the Java
+/// parameters) around `body`, which runs inside [`EnvUnowned::with_env`], so that a [`Failure`] or a panic becomes
+/// a Java exception through [`Throw`] and never crosses into the JVM. Each method below states only its Java name,
+/// its parameters and what it asks of the engine.
+macro_rules! native {
+    ($($(#[$doc:meta])* fn $name:ident($env:ident $(, $arg:ident: $ty:ty)*) $(-> $ret:ty)? $body:block)*) => {$(
+        $(#[$doc])*
+        #[unsafe(no_mangle)]
+        pub extern "system" fn $name<'local>(
+            mut env: EnvUnowned<'local>,
+            _class: JClass<'local>,
+            $($arg: $ty),*
+        ) $(-> $ret)? {
+            env.with_env(|$env| -> Result<_, Failure> { $body }).resolve::<Throw>()
+        }
+    )*};
+}
+
+/// The engine behind `handle` and the `clientId` argument, the start of every per-client method.
+fn client<'h>(
+    env: &Env<'_>,
+    handle: jlong,
+    client_id: &JString<'_>,
+) -> Result<(&'h Engine, String), Failure> {
+    Ok((engine(handle)?, string(env, client_id)?))
+}
+
+/// An optional result line as a Java string: null when there is none.
+fn java_line<'local>(env: &mut Env<'local>, line: Option<String>) -> Result<JString<'local>, Failure> {
+    match line {
+        Some(line) => java_string(env, &line),
+        None => Ok(JString::null()),
+    }
+}
+
+native! {
+    /// `static native long engineNew(String configJson)`: a new engine; throws `IllegalArgumentException` for a
+    /// configuration the engine refuses (unknown key, wrong type, out of range, unreadable `extra_ca_file`).
+    fn Java_dev_cimd_keycloak_jni_CimdNative_engineNew(env, config: JString<'local>) -> jlong {
         let config = string(env, &config)?;
         let engine = Engine::from_json(&config).map_err(|e| Failure::Config(e.to_string()))?;
         Ok(Box::into_raw(Box::new(engine)) as usize as jlong)
-    })
-    .resolve::<Throw>()
-}
+    }
 
-/// `static native void engineFree(long handle)`: drops the engine (its cache, runtime and connections).
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_engineFree<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    env.with_env(|_env| -> Result<(), Failure> {
+    /// `static native void engineFree(long handle)`: drops the engine (its cache, runtime and connections).
+    fn Java_dev_cimd_keycloak_jni_CimdNative_engineFree(_env, handle: jlong) {
         if handle != 0 {
             // SAFETY: the handle came from `engineNew` (Box::into_raw) and the owning `CimdEngine` calls
             // `engineFree` exactly once, under its write lock, after which it never passes the handle again.
             drop(unsafe { Box::from_raw(handle as usize as *mut Engine) });
         }
         Ok(())
-    })
-    .resolve::<Throw>()
-}
+    }
 
-/// `static native String resolve(long handle, String clientId, String redirectUri, long timeoutMs,
-/// long knownGeneration)`: the result line for `clientId` (redirect URI checked when not null; `timeoutMs` ≤ 0
-/// means the configured deadlines only).
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_resolve<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    client_id: JString<'local>,
-    redirect_uri: JString<'local>,
-    timeout_ms: jlong,
-    known_generation: jlong,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> {
-        let engine = engine(handle)?;
-        let client_id = string(env, &client_id)?;
+    /// `static native String resolve(long handle, String clientId, String redirectUri, long timeoutMs,
+    /// long knownGeneration)`: the result line for `clientId` (redirect URI checked when not null; `timeoutMs` ≤ 0
+    /// means the configured deadlines only).
+    fn Java_dev_cimd_keycloak_jni_CimdNative_resolve(env, handle: jlong, client_id: JString<'local>,
+        redirect_uri: JString<'local>, timeout_ms: jlong, known_generation: jlong) -> JString<'local> {
+        let (engine, client_id) = client(env, handle, &client_id)?;
         let redirect_uri = optional_string(env, &redirect_uri)?;
         let result = engine.resolve_blocking(&client_id, redirect_uri.as_deref(), timeout(timeout_ms));
         java_string(env, &result_line(result, known_generation))
-    })
-    .resolve::<Throw>()
-}
+    }
 
-/// `static native String probe(long handle, String clientId)`: the cached answer without any I/O, or null.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_probe<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    client_id: JString<'local>,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> {
-        let engine = engine(handle)?;
-        let client_id = string(env, &client_id)?;
-        match engine.probe(&client_id) {
-            Some(r) => java_string(env, &resolution_line(&r, -1)),
-            None => Ok(JString::null()),
-        }
-    })
-    .resolve::<Throw>()
-}
+    /// `static native String probe(long handle, String clientId)`: the cached answer without any I/O, or null.
+    fn Java_dev_cimd_keycloak_jni_CimdNative_probe(env, handle: jlong, client_id: JString<'local>)
+        -> JString<'local> {
+        let (engine, client_id) = client(env, handle, &client_id)?;
+        let line = engine.probe(&client_id).map(|r| resolution_line(&r, -1));
+        java_line(env, line)
+    }
 
-/// `static native String resolveCached(long handle, String clientId, String redirectUri, long knownGeneration)`:
-/// the result line a resolve would give when it needs no fetch (`Engine::resolve_cached`), or null when it would.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_resolveCached<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    client_id: JString<'local>,
-    redirect_uri: JString<'local>,
-    known_generation: jlong,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> {
-        let engine = engine(handle)?;
-        let client_id = string(env, &client_id)?;
+    /// `static native String resolveCached(long handle, String clientId, String redirectUri, long knownGeneration)`:
+    /// the result line a resolve would give when it needs no fetch (`Engine::resolve_cached`), or null when it would.
+    fn Java_dev_cimd_keycloak_jni_CimdNative_resolveCached(env, handle: jlong, client_id: JString<'local>,
+        redirect_uri: JString<'local>, known_generation: jlong) -> JString<'local> {
+        let (engine, client_id) = client(env, handle, &client_id)?;
         let redirect_uri = optional_string(env, &redirect_uri)?;
-        match engine.resolve_cached(&client_id, redirect_uri.as_deref()) {
-            Some(result) => java_string(env, &result_line(result, known_generation)),
-            None => Ok(JString::null()),
-        }
-    })
-    .resolve::<Throw>()
-}
+        let result = engine.resolve_cached(&client_id, redirect_uri.as_deref());
+        java_line(env, result.map(|result| result_line(result, known_generation)))
+    }
 
-/// `static native boolean invalidate(long handle, String clientId)`: forgets the cached document (and keys).
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_invalidate<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    client_id: JString<'local>,
-) -> jboolean {
-    env.with_env(|env| -> Result<jboolean, Failure> {
-        let engine = engine(handle)?;
-        let client_id = string(env, &client_id)?;
+    /// `static native boolean invalidate(long handle, String clientId)`: forgets the cached document (and keys).
+    fn Java_dev_cimd_keycloak_jni_CimdNative_invalidate(env, handle: jlong, client_id: JString<'local>)
+        -> jboolean {
+        let (engine, client_id) = client(env, handle, &client_id)?;
         Ok(engine.invalidate(&client_id))
-    })
-    .resolve::<Throw>()
-}
+    }
 
-/// `static native String refresh(long handle, String clientId, long timeoutMs)`: fetches again now.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_refresh<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    client_id: JString<'local>,
-    timeout_ms: jlong,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> {
-        let engine = engine(handle)?;
-        let client_id = string(env, &client_id)?;
+    /// `static native String refresh(long handle, String clientId, long timeoutMs)`: fetches again now.
+    fn Java_dev_cimd_keycloak_jni_CimdNative_refresh(env, handle: jlong, client_id: JString<'local>,
+        timeout_ms: jlong) -> JString<'local> {
+        let (engine, client_id) = client(env, handle, &client_id)?;
         let result = engine.refresh_blocking(&client_id, timeout(timeout_ms));
         java_string(env, &result_line(result, -1))
-    })
-    .resolve::<Throw>()
-}
+    }
 
-/// `static native String resolveJwks(long handle, String clientId, long timeoutMs)`: the client's key set line
-/// `{"ok":true,"jwks":{...},"source":"..."}` or an error line.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_resolveJwks<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    client_id: JString<'local>,
-    timeout_ms: jlong,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> {
-        let engine = engine(handle)?;
-        let client_id = string(env, &client_id)?;
+    /// `static native String resolveJwks(long handle, String clientId, long timeoutMs)`: the client's key set line
+    /// `{"ok":true,"jwks":{...},"source":"..."}` or an error line.
+    fn Java_dev_cimd_keycloak_jni_CimdNative_resolveJwks(env, handle: jlong, client_id: JString<'local>,
+        timeout_ms: jlong) -> JString<'local> {
+        let (engine, client_id) = client(env, handle, &client_id)?;
         let line = match engine.resolve_jwks_blocking(&client_id, timeout(timeout_ms)) {
             Ok(set) => set.to_json_line(),
             Err(e) => error_line(&e),
         };
         java_string(env, &line)
-    })
-    .resolve::<Throw>()
-}
+    }
 
-/// `static native String statsJson(long handle)`: the counters.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_statsJson<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> {
+    /// `static native String statsJson(long handle)`: the counters.
+    fn Java_dev_cimd_keycloak_jni_CimdNative_statsJson(env, handle: jlong) -> JString<'local> {
         let json = serde_json::to_string(&engine(handle)?.stats()).unwrap_or_else(|_| "{}".into());
         java_string(env, &json)
-    })
-    .resolve::<Throw>()
-}
+    }
 
-/// `static native String entriesJson(long handle)`: the cache's entries, for operators.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_entriesJson<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> {
+    /// `static native String entriesJson(long handle)`: the cache's entries, for operators.
+    fn Java_dev_cimd_keycloak_jni_CimdNative_entriesJson(env, handle: jlong) -> JString<'local> {
         let json = serde_json::to_string(&engine(handle)?.entries()).unwrap_or_else(|_| "[]".into());
         java_string(env, &json)
-    })
-    .resolve::<Throw>()
-}
+    }
 
-/// `static native String discoveryJson(long handle)`: the authorization-server metadata to advertise.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_discoveryJson<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> {
-        let json = engine(handle)?.discovery_metadata().to_string();
-        java_string(env, &json)
-    })
-    .resolve::<Throw>()
-}
+    /// `static native String discoveryJson(long handle)`: the authorization-server metadata to advertise.
+    fn Java_dev_cimd_keycloak_jni_CimdNative_discoveryJson(env, handle: jlong) -> JString<'local> {
+        java_string(env, &engine(handle)?.discovery_metadata().to_string())
+    }
 
-/// `static native String configSchema()`: the description of every configuration key (docs/contract.md §8), the
-/// same JSON as `cimd config-schema`; the Keycloak settings form is built from it.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_configSchema<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> {
+    /// `static native String configSchema()`: the description of every configuration key (docs/contract.md §8), the
+    /// same JSON as `cimd config-schema`; the Keycloak settings form is built from it.
+    fn Java_dev_cimd_keycloak_jni_CimdNative_configSchema(env) -> JString<'local> {
         java_string(env, &crate::config::schema_json().to_string())
-    })
-    .resolve::<Throw>()
-}
+    }
 
-/// `static native String version()`: the engine's crate version, logged when the library loads.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_version<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> { java_string(env, env!("CARGO_PKG_VERSION")) })
-        .resolve::<Throw>()
-}
+    /// `static native String version()`: the engine's crate version, logged when the library loads.
+    fn Java_dev_cimd_keycloak_jni_CimdNative_version(env) -> JString<'local> {
+        java_string(env, env!("CARGO_PKG_VERSION"))
+    }
 
-/// `static native String panicForTest()`: panics inside the boundary, so that the Java tests can prove a panic
-/// becomes an exception and never a crash.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_dev_cimd_keycloak_jni_CimdNative_panicForTest<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JString<'local> {
-    env.with_env(|_env| -> Result<JString<'local>, Failure> { panic!("deliberate test panic") })
-        .resolve::<Throw>()
+    /// `static native String panicForTest()`: panics inside the boundary, so that the Java tests can prove a panic
+    /// becomes an exception and never a crash.
+    fn Java_dev_cimd_keycloak_jni_CimdNative_panicForTest(_env) -> JString<'local> {
+        panic!("deliberate test panic")
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@
 
 use std::sync::Arc;
 
+use crate::result::OkLine;
+
 /// Where a key set came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeySource {
@@ -74,18 +76,15 @@ impl JwkSet {
 
     /// `{"ok":true,"jwks":{...},"source":"...","jwks_uri":"..."}`, the line front ends hand out.
     pub fn to_json_line(&self) -> String {
-        let mut out = String::with_capacity(self.json.len() + 96);
-        out.push_str("{\"ok\":true,\"jwks\":");
-        out.push_str(&self.json);
-        out.push_str(",\"source\":\"");
-        out.push_str(self.source.as_str());
-        out.push('"');
+        let mut line = OkLine::with_capacity(self.json.len() + 96);
+        line.json("jwks", &self.json).text("source", self.source.as_str());
         if let Some(uri) = &self.jwks_uri {
-            out.push_str(",\"jwks_uri\":");
-            out.push_str(&serde_json::to_string(&**uri).unwrap_or_else(|_| "null".into()));
+            line.json(
+                "jwks_uri",
+                &serde_json::to_string(&**uri).unwrap_or_else(|_| "null".into()),
+            );
         }
-        out.push('}');
-        out
+        line.end()
     }
 }
 

@@ -44,6 +44,8 @@ mod limits;
 mod redirect;
 mod result;
 pub mod rules;
+#[cfg(test)]
+mod test_tables;
 mod tls;
 mod uri;
 

@@ -38,11 +38,12 @@ impl Source {
     }
 }
 
-#[derive(Serialize)]
-struct ClientOut<'a> {
+/// The `client` object of every answer: the registration's fields that are present, plus `display_host`.
+#[derive(Debug, Serialize)]
+struct Registration {
     #[serde(flatten)]
-    metadata: &'a ClientMetadata,
-    display_host: &'a DisplayHost,
+    metadata: ClientMetadata,
+    display_host: DisplayHost,
 }
 
 /// A stored version costs its own estimate (the store's byte budget is kept under it).
@@ -55,8 +56,7 @@ impl crate::cache::Cost for Arc<ResolvedClient> {
 /// One validated version of a client's document.
 #[derive(Debug)]
 pub struct ResolvedClient {
-    metadata: ClientMetadata,
-    display_host: DisplayHost,
+    registration: Registration,
     warnings: Vec<String>,
     changed: Vec<String>,
     fetched_at: SystemTime,
@@ -77,22 +77,21 @@ impl ResolvedClient {
         generation: u64,
         body_len: usize,
     ) -> ResolvedClient {
-        let client_json = serde_json::to_string(&ClientOut {
-            metadata: &metadata,
-            display_host: &display_host,
-        })
-        .unwrap_or_else(|_| String::from("{}"));
+        let registration = Registration {
+            metadata,
+            display_host,
+        };
+        let client_json = serde_json::to_string(&registration).unwrap_or_else(|_| String::from("{}"));
         let document_json = format!(
             "{{\"client\":{client_json},\"warnings\":{},\"changed\":{},\"fetched_at\":\"{}\",\"generation\":{generation}}}",
-            serde_json::to_string(&warnings).unwrap_or_else(|_| "[]".into()),
-            serde_json::to_string(&changed).unwrap_or_else(|_| "[]".into()),
+            json_list(&warnings),
+            json_list(&changed),
             rfc3339(fetched_at),
         );
         // Rough resident size: the parsed fields are about the size of their JSON, plus the JSON strings.
         let cost = 512 + body_len + 2 * client_json.len() + document_json.len();
         ResolvedClient {
-            metadata,
-            display_host,
+            registration,
             warnings,
             changed,
             fetched_at,
@@ -105,12 +104,12 @@ impl ResolvedClient {
 
     /// The validated metadata.
     pub fn metadata(&self) -> &ClientMetadata {
-        &self.metadata
+        &self.registration.metadata
     }
 
     /// The client_id host as consent screens should show it.
     pub fn display_host(&self) -> &DisplayHost {
-        &self.display_host
+        &self.registration.display_host
     }
 
     /// Warning codes (snake_case), e.g. `localhost_redirects_only`.
@@ -192,24 +191,63 @@ impl Resolution {
     /// The CLI's ok line (docs/contract.md §11.7), without a trailing newline.
     pub fn to_json_line(&self) -> String {
         let c = &self.client;
-        let mut out = String::with_capacity(c.client_json.len() + 160);
-        out.push_str("{\"ok\":true,\"client\":");
-        out.push_str(&c.client_json);
-        out.push_str(",\"source\":\"");
-        out.push_str(self.source.as_str());
-        out.push_str("\",\"warnings\":");
-        out.push_str(&serde_json::to_string(&c.warnings).unwrap_or_else(|_| "[]".into()));
-        out.push_str(",\"fetched_at\":\"");
-        out.push_str(&rfc3339(c.fetched_at));
-        out.push_str("\",\"expires_at\":\"");
-        out.push_str(&rfc3339(self.expires_at));
-        out.push('"');
+        let mut line = OkLine::with_capacity(c.client_json.len() + 160);
+        line.json("client", &c.client_json)
+            .text("source", self.source.as_str())
+            .json("warnings", &json_list(&c.warnings))
+            .text("fetched_at", &rfc3339(c.fetched_at))
+            .text("expires_at", &rfc3339(self.expires_at));
         if !c.changed.is_empty() {
-            out.push_str(",\"changed\":");
-            out.push_str(&serde_json::to_string(&c.changed).unwrap_or_else(|_| "[]".into()));
+            line.json("changed", &json_list(&c.changed));
         }
-        out.push('}');
-        out
+        line.end()
+    }
+}
+
+/// A list of strings as JSON.
+fn json_list(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+/// A front end's one-line answer `{"ok":true,...}`, assembled from parts that are JSON already (a document
+/// version's serialisation is made once), so that handing out a cached answer serialises nothing again. The
+/// CLI's ok line, the key set line and the JNI bridge's lines are built with it.
+pub(crate) struct OkLine(String);
+
+impl OkLine {
+    /// `{"ok":true`, with room for `capacity` bytes in all.
+    pub(crate) fn with_capacity(capacity: usize) -> OkLine {
+        let mut out = String::with_capacity(capacity);
+        out.push_str("{\"ok\":true");
+        OkLine(out)
+    }
+
+    /// Adds `,"name":json`; `json` is JSON text.
+    pub(crate) fn json(&mut self, name: &str, json: &str) -> &mut OkLine {
+        self.name(name);
+        self.0.push_str(json);
+        self
+    }
+
+    /// Adds `,"name":"text"`, for a text that needs no escaping (a fixed name, a timestamp).
+    pub(crate) fn text(&mut self, name: &str, text: &str) -> &mut OkLine {
+        self.name(name);
+        self.0.push('"');
+        self.0.push_str(text);
+        self.0.push('"');
+        self
+    }
+
+    fn name(&mut self, name: &str) {
+        self.0.push_str(",\"");
+        self.0.push_str(name);
+        self.0.push_str("\":");
+    }
+
+    /// The finished line, without a trailing newline.
+    pub(crate) fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
     }
 }
 
@@ -244,16 +282,10 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// A minimal public client on host `c.example`, for unit tests of the modules that hold clients.
+/// The registration of a minimal public client on host `c.example`, for unit tests of the modules that hold
+/// clients (`ResolvedClient::new(metadata, host, ...)`).
 #[cfg(test)]
-pub(crate) fn sample_client(
-    client_id: &str,
-    warnings: Vec<String>,
-    changed: Vec<String>,
-    fetched_at: SystemTime,
-    generation: u64,
-    body_len: usize,
-) -> ResolvedClient {
+pub(crate) fn sample_registration(client_id: &str) -> (ClientMetadata, DisplayHost) {
     let metadata = ClientMetadata {
         client_id: client_id.into(),
         redirect_uris: vec!["https://c.example/cb".into()],
@@ -266,9 +298,7 @@ pub(crate) fn sample_client(
         ascii: "c.example".into(),
         unicode: "c.example".into(),
     };
-    ResolvedClient::new(
-        metadata, host, warnings, changed, fetched_at, generation, body_len,
-    )
+    (metadata, host)
 }
 
 #[cfg(test)]
@@ -278,8 +308,10 @@ mod tests {
 
     #[test]
     fn document_json_is_built_once_and_parses() {
-        let c = sample_client(
-            "https://c.example/a.json",
+        let (metadata, host) = sample_registration("https://c.example/a.json");
+        let c = ResolvedClient::new(
+            metadata,
+            host,
             vec!["w".into()],
             vec!["scope".into()],
             UNIX_EPOCH,

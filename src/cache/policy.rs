@@ -148,6 +148,11 @@ mod tests {
         }
     }
 
+    /// The test policy and the moment a test starts at, on the monotonic and on the wall clock.
+    fn start() -> (Policy, Instant, SystemTime) {
+        (policy(), Instant::now(), SystemTime::now())
+    }
+
     fn headers(cc: &'static str) -> CacheHeaders<'static> {
         CacheHeaders {
             cache_control: if cc.is_empty() { vec![] } else { vec![cc] },
@@ -157,8 +162,7 @@ mod tests {
 
     #[test]
     fn use_follows_freshness_and_the_revalidate_window() {
-        let p = policy();
-        let (now, wall) = (Instant::now(), SystemTime::now());
+        let (p, now, wall) = start();
         let life = p.lifetime(&headers("max-age=120"), now, wall);
         assert_eq!(p.use_at(&life, now), Use::Fresh);
         assert_eq!(p.use_at(&life, now + Duration::from_secs(130)), Use::Revalidate);
@@ -173,8 +177,7 @@ mod tests {
 
     #[test]
     fn failures_evict_serve_stale_or_report() {
-        let p = policy();
-        let (now, wall) = (Instant::now(), SystemTime::now());
+        let (p, now, wall) = start();
         let life = p.lifetime(&headers("max-age=60"), now, wall);
         let later = now + Duration::from_secs(120);
         for (status, code, want) in [
@@ -215,8 +218,7 @@ mod tests {
 
     #[test]
     fn a_304_renews_and_its_cache_control_replaces_the_stored_rules() {
-        let p = policy();
-        let (now, wall) = (Instant::now(), SystemTime::now());
+        let (p, now, wall) = start();
         let strict = p.lifetime(&headers("max-age=60, must-revalidate"), now, wall);
         let later = now + Duration::from_secs(100);
         let kept = p.renewed(&strict, &headers(""), later, wall);

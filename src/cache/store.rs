@@ -175,7 +175,8 @@ mod tests {
     use crate::result::ResolvedClient;
 
     fn entry(id: &str, body_len: usize) -> Entry<Arc<ResolvedClient>> {
-        let client = crate::result::sample_client(id, vec![], vec![], SystemTime::now(), 1, body_len);
+        let (metadata, host) = crate::result::sample_registration(id);
+        let client = ResolvedClient::new(metadata, host, vec![], vec![], SystemTime::now(), 1, body_len);
         Entry {
             value: Arc::new(client),
             life: Lifetime {

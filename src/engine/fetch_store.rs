@@ -284,7 +284,7 @@ impl Core {
         match io.limiter.acquire(target.host(), deadline).await {
             Ok(_permit) => {
                 bump(&self.counters.fetches);
-                io.fetcher.fetch(target, validators, Some(deadline)).await
+                io.fetcher.fetch(target, validators, deadline).await
             }
             Err(e) => Err(FetchFailure::from(e)),
         }

@@ -135,17 +135,15 @@ impl Engine {
         redirect_uri: Option<&str>,
         deadline: Option<Instant>,
     ) -> Result<Resolution, Error> {
-        let result = match self.fast_path(client_id) {
-            Some(r) => Ok(r),
-            None => match self.io() {
-                Ok(io) => {
-                    self.core
-                        .clone()
-                        .slow_path(io, client_id.to_owned(), deadline)
-                        .await
-                }
-                Err(e) => Err(e),
-            },
+        let result = match self.hit_or_io(client_id) {
+            Ok(Ok(hit)) => Ok(hit),
+            Ok(Err(io)) => {
+                self.core
+                    .clone()
+                    .slow_path(io, client_id.to_owned(), deadline)
+                    .await
+            }
+            Err(e) => Err(e),
         };
         self.core.finish(result, redirect_uri)
     }
@@ -158,18 +156,27 @@ impl Engine {
         redirect_uri: Option<&str>,
         timeout: Option<Duration>,
     ) -> Result<Resolution, Error> {
-        let result = match self.fast_path(client_id) {
-            Some(r) => Ok(r),
-            None => self.io().and_then(|io| {
+        let result = self.hit_or_io(client_id).and_then(|found| match found {
+            Ok(hit) => Ok(hit),
+            Err(io) => {
                 let deadline = timeout.map(|t| Instant::now() + t);
                 let task = self
                     .core
                     .clone()
                     .slow_path(io.clone(), client_id.to_owned(), deadline);
                 block_on(&io, "a resolve", task)
-            }),
-        };
+            }
+        });
         self.core.finish(result, redirect_uri)
+    }
+
+    /// The start of every resolve: a cache hit (`Ok(Ok(hit))`), or on a miss the I/O runtime to fetch with
+    /// (`Ok(Err(io))`); the async and the blocking forms differ only in how they wait for that fetch.
+    fn hit_or_io(&self, client_id: &str) -> Result<Result<Resolution, Arc<runtime::IoShared>>, Error> {
+        match self.fast_path(client_id) {
+            Some(hit) => Ok(Ok(hit)),
+            None => self.io().map(Err),
+        }
     }
 
     /// Fresh and revalidating cache hits, without the runtime. Starts a background refresh when the entry is

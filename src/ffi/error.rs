@@ -8,7 +8,7 @@ use std::ffi::c_char;
 
 use super::args::{optional_out, required_out};
 use super::handle::{self, Handle};
-use super::names::c_name;
+use super::names::{c_name, name_of};
 use super::panic::{status_boundary, value_boundary};
 use super::status::cimd_status;
 use crate::error::{Error, ErrorCode};
@@ -148,12 +148,12 @@ fn code_number(code: ErrorCode) -> cimd_code {
 /// numbers this library does not know.
 #[no_mangle]
 pub extern "C" fn cimd_code_name(code: u32) -> *const c_char {
-    value_boundary(std::ptr::null(), || {
-        ErrorCode::ALL
-            .iter()
-            .find(|&&c| code_number(c) as u32 == code)
-            .map_or(std::ptr::null(), |c| c_name(c.as_str()))
-    })
+    name_of(
+        &ErrorCode::ALL,
+        code,
+        |c| code_number(c) as u32,
+        |c| c_name(c.as_str()),
+    )
 }
 
 /// The status that produced this error: `CIMD_STATUS_REJECTED` or `CIMD_STATUS_CONFIG_ERROR`.
@@ -260,10 +260,8 @@ pub unsafe extern "C" fn cimd_error_is_transient(error: *const cimd_error) -> bo
 /// freed through another copy of the pointer; no other thread uses the error object meanwhile.
 #[no_mangle]
 pub unsafe extern "C" fn cimd_error_free(error: *mut *mut cimd_error) {
-    value_boundary((), || {
-        // SAFETY: forwarded contract.
-        unsafe { handle::free(error) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { handle::free_export(error) }
 }
 
 #[cfg(test)]
@@ -273,18 +271,9 @@ mod tests {
 
     #[test]
     fn every_engine_code_has_a_distinct_number_and_its_engine_name() {
-        let mut numbers = std::collections::HashSet::new();
-        for (i, code) in ErrorCode::ALL.iter().enumerate() {
-            let n = code_number(*code) as u32;
-            // Numbers follow the order of docs/contract.md §7, from 1; 0 is "none".
-            assert_eq!(n, i as u32 + 1);
-            assert!(numbers.insert(n));
-            // SAFETY: a non-NULL result is a static NUL-terminated string.
-            let name = unsafe { CStr::from_ptr(cimd_code_name(n)) };
-            assert_eq!(name.to_str(), Ok(code.as_str()));
-        }
-        assert!(cimd_code_name(0).is_null());
-        assert!(cimd_code_name(ErrorCode::ALL.len() as u32 + 1).is_null());
+        // Numbers follow the order of docs/contract.md §7, from 1; 0 is "none".
+        let number = |c| code_number(c) as u32;
+        crate::ffi::names::assert_numbered(&ErrorCode::ALL, 1, number, cimd_code_name, ErrorCode::as_str);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 use std::ptr;
 
+use super::panic::value_boundary;
 use super::status::cimd_status;
 
 /// A C-visible handle type and the Rust value behind it.
@@ -88,6 +89,15 @@ pub(crate) unsafe fn free<H: Handle>(slot: *mut *mut H) {
     // SAFETY: the allocation came from `Box::new` in `into_raw` and is released exactly once: here, after which
     // the caller's pointer is NULL.
     drop(unsafe { Box::from_raw(tagged) });
+}
+
+/// The body of the `_free` export of a handle that has nothing to stop first: [`free`] inside the panic boundary.
+///
+/// # Safety
+/// As for [`free`].
+pub(crate) unsafe fn free_export<H: Handle>(slot: *mut *mut H) {
+    // SAFETY: forwarded contract.
+    value_boundary((), || unsafe { free(slot) })
 }
 
 #[cfg(test)]

@@ -15,6 +15,51 @@ use super::result::cimd_result;
 use super::status::cimd_status;
 use crate::{Error, Resolution};
 
+/// What `cimd_resolve` and `cimd_refresh` ask of the engine. A redirect_uri is read only after the engine and the
+/// client_id, as in every call about one client, so that the status of a call with several bad arguments does
+/// not depend on which call it is.
+enum Call {
+    Resolve {
+        redirect_uri: *const c_char,
+        redirect_uri_len: usize,
+    },
+    Refresh,
+}
+
+/// The body of `cimd_resolve` and `cimd_refresh`: the arguments checked in order (the result out-parameter, the
+/// engine and the client_id, then what the call adds), the engine's call within the call's deadline, and its
+/// outcome handed back.
+///
+/// # Safety
+/// As for `cimd_resolve`.
+unsafe fn answer(
+    engine: *const cimd_engine,
+    client_id: *const c_char,
+    client_id_len: usize,
+    call: Call,
+    timeout_ms: u64,
+    result: *mut *mut cimd_result,
+    error: *mut *mut cimd_error,
+) -> Result<(), cimd_status> {
+    let result = required_out(result)?;
+    // SAFETY: forwarded contract.
+    let (engine, client_id) = unsafe { engine_and_client_id(engine, client_id, client_id_len) }?;
+    let timeout = timeout_arg(timeout_ms);
+    let outcome = match call {
+        Call::Resolve {
+            redirect_uri,
+            redirect_uri_len,
+        } => {
+            // SAFETY: forwarded contract.
+            let redirect_uri = unsafe { optional_str_arg(redirect_uri, redirect_uri_len) }?;
+            engine.resolve_blocking(client_id, redirect_uri, timeout)
+        }
+        Call::Refresh => engine.refresh_blocking(client_id, timeout),
+    };
+    // SAFETY: forwarded contract.
+    unsafe { deliver(outcome, result, error) }
+}
+
 /// Hands the outcome of an engine call to the caller.
 ///
 /// # Safety
@@ -64,16 +109,12 @@ pub unsafe extern "C" fn cimd_resolve(
     result: *mut *mut cimd_result,
     error: *mut *mut cimd_error,
 ) -> cimd_status {
-    status_boundary(|| {
-        let result = required_out(result)?;
-        // SAFETY: forwarded contract.
-        let (engine, client_id) = unsafe { engine_and_client_id(engine, client_id, client_id_len) }?;
-        // SAFETY: forwarded contract.
-        let redirect_uri = unsafe { optional_str_arg(redirect_uri, redirect_uri_len) }?;
-        let outcome = engine.resolve_blocking(client_id, redirect_uri, timeout_arg(timeout_ms));
-        // SAFETY: forwarded contract.
-        unsafe { deliver(outcome, result, error) }
-    })
+    let call = Call::Resolve {
+        redirect_uri,
+        redirect_uri_len,
+    };
+    // SAFETY: forwarded contract.
+    status_boundary(|| unsafe { answer(engine, client_id, client_id_len, call, timeout_ms, result, error) })
 }
 
 /// The cached answer for a client_id, without any I/O and without starting a refresh: `CIMD_STATUS_OK` and a
@@ -116,12 +157,7 @@ pub unsafe extern "C" fn cimd_refresh(
     result: *mut *mut cimd_result,
     error: *mut *mut cimd_error,
 ) -> cimd_status {
-    status_boundary(|| {
-        let result = required_out(result)?;
-        // SAFETY: forwarded contract.
-        let (engine, client_id) = unsafe { engine_and_client_id(engine, client_id, client_id_len) }?;
-        let outcome = engine.refresh_blocking(client_id, timeout_arg(timeout_ms));
-        // SAFETY: forwarded contract.
-        unsafe { deliver(outcome, result, error) }
-    })
+    let call = Call::Refresh;
+    // SAFETY: forwarded contract.
+    status_boundary(|| unsafe { answer(engine, client_id, client_id_len, call, timeout_ms, result, error) })
 }

@@ -10,7 +10,7 @@ use std::time::UNIX_EPOCH;
 
 use super::args::required_out;
 use super::handle::{self, Handle};
-use super::names::c_name;
+use super::names::{c_name, name_of};
 use super::panic::{status_boundary, value_boundary};
 use super::status::cimd_status;
 use crate::result::{Resolution, Source};
@@ -65,12 +65,12 @@ impl cimd_source {
 /// numbers this library does not know.
 #[no_mangle]
 pub extern "C" fn cimd_source_name(source: u32) -> *const c_char {
-    value_boundary(std::ptr::null(), || {
-        cimd_source::ALL
-            .iter()
-            .find(|&&s| cimd_source::from(s) as u32 == source)
-            .map_or(std::ptr::null(), |s| c_name(s.as_str()))
-    })
+    name_of(
+        &cimd_source::ALL,
+        source,
+        |s| cimd_source::from(s) as u32,
+        |s| c_name(s.as_str()),
+    )
 }
 
 /// The resolved client as one JSON object:
@@ -153,10 +153,8 @@ pub unsafe extern "C" fn cimd_result_expires_at_unix_ms(result: *const cimd_resu
 /// through another copy of the pointer; no other thread uses the result meanwhile.
 #[no_mangle]
 pub unsafe extern "C" fn cimd_result_free(result: *mut *mut cimd_result) {
-    value_boundary((), || {
-        // SAFETY: forwarded contract.
-        unsafe { handle::free(result) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { handle::free_export(result) }
 }
 
 #[cfg(test)]
@@ -165,13 +163,7 @@ mod tests {
 
     #[test]
     fn source_numbers_and_names_are_stable() {
-        for (i, s) in cimd_source::ALL.iter().enumerate() {
-            assert_eq!(cimd_source::from(*s) as u32, i as u32 + 1);
-            // SAFETY: a non-NULL result is a static NUL-terminated string.
-            let name = unsafe { std::ffi::CStr::from_ptr(cimd_source_name(i as u32 + 1)) };
-            assert_eq!(name.to_str(), Ok(s.as_str()));
-        }
-        assert!(cimd_source_name(0).is_null());
-        assert!(cimd_source_name(5).is_null());
+        let number = |s| cimd_source::from(s) as u32;
+        crate::ffi::names::assert_numbered(&cimd_source::ALL, 1, number, cimd_source_name, Source::as_str);
     }
 }

@@ -6,7 +6,7 @@
 
 use std::ffi::c_char;
 
-use super::panic::value_boundary;
+use super::names::name_of;
 
 /// The outcome of a call. `CIMD_STATUS_OK` is 0; every other value is a failure, and no out-parameter was
 /// written. The numbering is stable within a major ABI version.
@@ -66,12 +66,7 @@ impl cimd_status {
 /// library knows.
 #[no_mangle]
 pub extern "C" fn cimd_status_name(status: u32) -> *const c_char {
-    value_boundary(std::ptr::null(), || {
-        cimd_status::ALL
-            .iter()
-            .find(|s| **s as u32 == status)
-            .map_or(std::ptr::null(), |s| s.name().as_ptr())
-    })
+    name_of(&cimd_status::ALL, status, |s| s as u32, |s| s.name().as_ptr())
 }
 
 #[cfg(test)]
@@ -80,11 +75,7 @@ mod tests {
 
     #[test]
     fn numbers_are_dense_and_names_unique() {
-        let mut names = std::collections::HashSet::new();
-        for (i, s) in cimd_status::ALL.iter().enumerate() {
-            assert_eq!(*s as u32, i as u32);
-            assert!(names.insert(s.name()));
-        }
-        assert!(cimd_status_name(cimd_status::ALL.len() as u32).is_null());
+        let name = |s: cimd_status| s.name().to_str().unwrap_or_default();
+        crate::ffi::names::assert_numbered(&cimd_status::ALL, 0, |s| s as u32, cimd_status_name, name);
     }
 }
