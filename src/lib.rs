@@ -64,7 +64,6 @@ pub use result::{rfc3339, Resolution, ResolvedClient, Source};
 pub mod internals {
     pub use crate::addr::{classify, parse_numeric_host, AddressPolicy};
     pub use crate::cache::freshness::{freshness, parse_http_date, CacheHeaders, Freshness};
-    pub use crate::cache::{Entry, Lifetime, Store, Validators};
     pub use crate::client_id::{ClientIdUrl, UrlRules, MAX_CLIENT_ID_LEN};
     pub use crate::document::{validate, validate_all, DocumentPolicy};
     pub use crate::json::{parse_strict, JsonLimits};

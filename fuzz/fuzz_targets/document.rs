@@ -14,15 +14,7 @@ use libfuzzer_sys::fuzz_target;
 
 const CLIENT_ID: &str = "https://c.example/client.json";
 /// What a host may list, shared-secret methods included (contract §12.2): they are never negotiated.
-const AUTH: [&str; 7] = [
-    "none",
-    "private_key_jwt",
-    "tls_client_auth",
-    "self_signed_tls_client_auth",
-    "client_secret_basic",
-    "client_secret_post",
-    "client_secret_jwt",
-];
+const AUTH: [&str; 7] = cimd::config::KNOWN_AUTH_METHODS;
 const GRANTS: [&str; 6] = [
     "authorization_code",
     "refresh_token",
