@@ -256,7 +256,7 @@ soak: rust-deps
 	$(CARGO) bench --bench soak --no-run
 	$(NETNS) $(CARGO) bench --offline --bench soak
 
-## 100,000 distinct client_ids through a small cache, then the plots of docs/benchmarks-hardening.md.
+## 100,000 distinct client_ids through a small cache, then the plots of docs/benchmarks.md.
 memory-bench: rust-deps
 	$(CARGO) bench --bench memory --no-run
 	$(NETNS) $(CARGO) bench --offline --bench memory

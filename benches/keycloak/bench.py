@@ -296,8 +296,8 @@ def server(args, host, name, kind, port):
     # clients alike). A one-minute lifespan bounds the live sessions of the run to one minute's worth.
     realm.update(accessCodeLifespan=60, accessCodeLifespanUserAction=60, accessCodeLifespanLogin=60)
     # Infinispan removes expired sessions only when its reaper wakes up, once a minute by default, and under load a
-    # sweep falls behind: at 2 400 login pages a second some three minutes' worth were alive, and in run L (4
-    # December) 840 000 filled the 2 GiB heap. A reaper every 5 s keeps them near the one-minute lifespan.
+    # sweep falls behind: at 2 400 login pages a second some three minutes' worth were alive, and in a run of 4
+    # December 840 000 filled the 2 GiB heap. A reaper every 5 s keeps them near the one-minute lifespan.
     with open(os.path.join(home, "conf", "cache-bench.xml"), "w") as f:
         f.write(CACHE_CONFIG)
     with open(os.path.join(home, "data", "import", "cimd.json"), "w") as f:
