@@ -48,6 +48,8 @@ def main():
         "realm": "demo", "enabled": True, "sslRequired": "none",
         "users": [{"username": "demo", "enabled": True, "email": "demo@example.com", "emailVerified": True,
                    "firstName": "Demo", "lastName": "User",
+                   # The realm's default roles (offline_access among them): imported users get none unless named.
+                   "realmRoles": ["default-roles-demo"],
                    "credentials": [{"type": "password", "value": "demo-password", "temporary": False}]}],
         "components": {"org.keycloak.storage.client.ClientStorageProvider": [{
             "name": "cimd", "providerId": "cimd",
@@ -60,6 +62,8 @@ def main():
     with open(os.path.join(home, "data", "import", "demo.json"), "w") as f:
         json.dump(realm, f, indent=1)
 
+    say("The realm configuration this demo imports (data/import/demo.json of the Keycloak below)")
+    print(json.dumps(realm, indent=1))
     say(f"Client metadata document at {CLIENT_ID} (served by a throwaway loopback HTTPS host)")
     print(json.dumps(document, indent=1))
     kc = K.Keycloak(home, PORT_KC, os.path.join(args.work, "keycloak.log"))
@@ -75,7 +79,8 @@ def main():
 
         say(f"Scripted login as demo/demo-password: authorization code + PKCE, client_id = the URL, "
             f"redirect_uri {REDIRECT} (a loopback port the document does not list: RFC 8252 any-port)")
-        out = K.login(K.Browser(), kc, "demo", CLIENT_ID, REDIRECT, username="demo", password="demo-password")
+        out = K.login(K.Browser(), kc, "demo", CLIENT_ID, REDIRECT, username="demo", password="demo-password",
+                      scope="openid offline_access")
         if not out.get("code"):
             print("login failed; see the log", kc.log_path)
             return 1
@@ -84,6 +89,8 @@ def main():
                                  "client_id": CLIENT_ID, "code_verifier": out["verifier"]}).json()
         say("Decoded access token")
         print(json.dumps(K.decode_jwt(t["access_token"]), indent=1))
+        print(f"scope granted: {t.get('scope')}; refresh token type: {K.decode_jwt(t['refresh_token']).get('typ')}"
+              " (offline_access, which the MCP SDKs' clients ask for)")
         say("No client was written to the realm database")
         ids = [c["clientId"] for c in kc.admin("GET", "demo/clients?max=1000").json()]
         print("database clients:", ", ".join(sorted(ids)))

@@ -69,6 +69,9 @@ def published():
 def realm_json(name, ca_file, auth_methods, builtin=False, events=False):
     users = [{"username": "alice", "enabled": True, "email": "alice@example.com", "emailVerified": True,
               "firstName": "Alice", "lastName": "Example",
+              # A user imported with a realm gets no roles unless named; the realm's default roles carry
+              # offline_access, which the MCP SDKs' clients ask for.
+              "realmRoles": [f"default-roles-{name}"],
               "credentials": [{"type": "password", "value": "alice-password", "temporary": False}]}]
     db_client = {"clientId": "db-client", "publicClient": True, "standardFlowEnabled": True,
                  "directAccessGrantsEnabled": False, "redirectUris": [WEB_CB], "consentRequired": True,
@@ -256,6 +259,21 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         return (f"azp={claims['azp']} sub={claims['sub'][:8]}... refresh ok; consent page says {title!r}; "
                 f"fetches={host.count(WEB)}")
     res.case("authorization code + PKCE with a URL client_id; refresh; consent page", auth_code_pkce)
+
+    def offline_access():
+        out = K.login(K.Browser(), kc, REALM, WEB, WEB_CB, scope="openid offline_access")
+        assert out.get("code"), f"no code; last page {out.get('after_consent', out.get('after_login')).status}"
+        t = K.token(kc, REALM, {"grant_type": "authorization_code", "code": out["code"], "redirect_uri": WEB_CB,
+                                "client_id": WEB, "code_verifier": out["verifier"]})
+        assert t.status == 200, f"token endpoint {t.status}: {t.text[:300]}"
+        tok = t.json()
+        assert "offline_access" in tok.get("scope", "").split(), f"scope granted: {tok.get('scope')!r}"
+        typ = K.decode_jwt(tok["refresh_token"]).get("typ")
+        assert typ == "Offline", f"refresh token typ {typ!r}, not an offline token"
+        r = K.token(kc, REALM, {"grant_type": "refresh_token", "refresh_token": tok["refresh_token"], "client_id": WEB})
+        assert r.status == 200, f"offline refresh {r.status}: {r.text[:300]}"
+        return f"scope {tok['scope']!r}, refresh token typ {typ}, refresh ok"
+    res.case("offline_access for a URL client (what the MCP SDKs ask for)", offline_access)
 
     def pkce_required():
         b = K.Browser()

@@ -236,11 +236,12 @@ def authorize_url(kc, realm, client_id, redirect_uri, challenge, state="s1", sco
     return kc.endpoints(realm)["auth"] + "?" + urllib.parse.urlencode(q)
 
 
-def login(browser, kc, realm, client_id, redirect_uri, username="alice", password="alice-password", consent=True):
+def login(browser, kc, realm, client_id, redirect_uri, username="alice", password="alice-password", consent=True,
+          scope="openid"):
     """Authorization request → login form → consent page → redirect with code. Returns a dict of what happened."""
     verifier, challenge = pkce_pair()
     out = {"verifier": verifier}
-    r = browser.get(authorize_url(kc, realm, client_id, redirect_uri, challenge))
+    r = browser.get(authorize_url(kc, realm, client_id, redirect_uri, challenge, scope=scope))
     out["authorize"] = r
     if r.status != 200:
         return out
