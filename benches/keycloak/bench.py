@@ -19,7 +19,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 
@@ -227,19 +226,7 @@ def live_heap(kc):
 def stampede(kc, realm, host, client_id, n=200):
     _, challenge = K.pkce_pair()
     url = K.authorize_url(kc, realm, client_id, E.WEB_CB, challenge)
-    statuses, lock, barrier = [], threading.Lock(), threading.Barrier(n)
-
-    def one():
-        b = K.Browser()
-        barrier.wait()
-        r = b.get(url, timeout=120)
-        with lock:
-            statuses.append(r.status)
-    threads = [threading.Thread(target=one) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = K.concurrent_gets(url, n)
     return {"requests": n, "login_pages": statuses.count(200), "errors": n - statuses.count(200),
             "fetches": host.count(client_id)}
 

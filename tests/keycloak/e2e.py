@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
 import traceback
 import urllib.parse
@@ -451,22 +450,8 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         n = 200
         v, c = K.pkce_pair()
         url = K.authorize_url(kc, REALM, STAMPEDE, WEB_CB, c)
-        statuses = []
-        lock = threading.Lock()
-        barrier = threading.Barrier(n)
-
-        def one():
-            b = K.Browser()
-            barrier.wait()
-            r = b.get(url, timeout=120)
-            with lock:
-                statuses.append(r.status)
-        threads = [threading.Thread(target=one) for _ in range(n)]
         started = time.time()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        statuses = K.concurrent_gets(url, n)
         took = time.time() - started
         fetches = host.count(STAMPEDE)
         ok = sum(1 for s in statuses if s == 200)

@@ -14,6 +14,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -265,6 +266,24 @@ def login(browser, kc, realm, client_id, redirect_uri, username="alice", passwor
         out["code"] = q.get("code", [None])[0]
         out["state"] = q.get("state", [None])[0]
     return out
+
+
+def concurrent_gets(url, n):
+    """`n` browsers GET `url` at the same instant (a barrier releases them together); the statuses, in no order."""
+    statuses, lock, barrier = [], threading.Lock(), threading.Barrier(n)
+
+    def one():
+        b = Browser()
+        barrier.wait()
+        r = b.get(url, timeout=120)
+        with lock:
+            statuses.append(r.status)
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
 
 
 def follow_own(browser, kc, r, limit=5):
