@@ -121,7 +121,7 @@ func (cb *callback) fetch(ctx context.Context, args *auth.AuthorizationArgs) (*a
 		if cb.firstErr != nil {
 			return nil, cb.firstErr
 		}
-		return nil, errors.New("the SDK asked for a second authorization in one run")
+		return nil, errors.New("the SDK asked for a second authorization in one run (the refresh failed?)")
 	}
 	cb.asked = true
 	res, err := cb.wait(ctx, args.URL)

@@ -67,6 +67,7 @@ class MemoryProvider {
     this._verifier = undefined;
     this.expectedState = undefined;
     this.authorizationUrl = undefined;
+    this.secondAuthorization = false;
   }
   get redirectUrl() {
     return this._redirectUrl;
@@ -108,6 +109,13 @@ class MemoryProvider {
     this._tokens = tokens;
   }
   redirectToAuthorization(url) {
+    // One login per run (the harness's browser opens one URL): a second one, e.g. after a failed refresh,
+    // is not printed and ends the run as an error (the SDK then throws UnauthorizedError).
+    if (this.authorizationUrl) {
+      this.secondAuthorization = true;
+      log(`SDK asks for a second authorization: ${url.href}`);
+      return;
+    }
     this.authorizationUrl = url.href;
     emit({ step: 'authorize', url: url.href });
   }
@@ -196,17 +204,22 @@ async function callWhoami(client, call) {
   emit({ step: 'tool', call, result: text });
 }
 
-function describe(error) {
+function describe(error, provider) {
+  if (error instanceof UnauthorizedError && provider?.secondAuthorization) {
+    return 'the SDK asked for a second authorization in one run (the refresh failed?)';
+  }
   // OAuth errors from the token endpoint carry their code apart from the description.
   const code = error?.errorCode;
   const message = error?.message ?? String(error);
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
+let provider; // for describe() once main() has failed
+
 async function main() {
   const opts = options();
   const redirectUrl = `http://127.0.0.1:${opts.port}/callback`;
-  const provider = new MemoryProvider({ clientId: opts.clientId, redirectUrl });
+  provider = new MemoryProvider({ clientId: opts.clientId, redirectUrl });
   const callback = listenForCallback(opts.port);
   await callback.ready;
   let session = newSession(opts.serverUrl, provider);
@@ -237,6 +250,6 @@ main().then(
   () => process.exit(0),
   (error) => {
     log(error?.stack ?? error);
-    fail(describe(error));
+    fail(describe(error, provider));
   },
 );
