@@ -182,7 +182,10 @@ func run() error {
 	clientID := flag.String("client-id", "", "client ID metadata document URL (https)")
 	port := flag.Int("callback-port", 0, "loopback port of the redirect_uri http://127.0.0.1:N/callback")
 	refreshAfter := flag.Float64("refresh-after", 0, "seconds to wait between the two tool calls")
-	flag.Parse()
+	flag.CommandLine.Init(os.Args[0], flag.ContinueOnError) // a bad flag is an error line too
+	if err := flag.CommandLine.Parse(os.Args[1:]); err != nil {
+		return err
+	}
 	if *serverURL == "" || *clientID == "" || *port <= 0 || *port > 65535 || *refreshAfter < 0 || flag.NArg() > 0 {
 		flag.Usage()
 		return errors.New("usage: --server-url URL --client-id URL --callback-port N [--refresh-after SECONDS]")

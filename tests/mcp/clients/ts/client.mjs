@@ -210,8 +210,12 @@ function describe(error, provider) {
   }
   // OAuth errors from the token endpoint carry their code apart from the description.
   const code = error?.errorCode;
-  const message = error?.message ?? String(error);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
+  let message = error?.message ?? String(error);
+  if (code && !message.includes(code)) message = `${code}: ${message}`;
+  // fetch() says only "fetch failed"; the reason (e.g. ECONNREFUSED) is its cause.
+  const cause = error?.cause;
+  if (cause) message += `: ${cause.message ?? cause}`;
+  return message;
 }
 
 let provider; // for describe() once main() has failed
