@@ -137,4 +137,14 @@ class CimdAudiencePostProcessorTest {
             assertFalse(i.refresh().getOtherClaims().containsKey(CimdAudiencePostProcessor.GRANT_CLAIM));
         }
     }
+
+    @Test
+    void theGrantClaimIsReadAsAListOrOneString() {
+        RefreshToken t = new RefreshToken(new AccessToken(), null, "Refresh");
+        assertEquals(List.of(), CimdAudiencePostProcessor.grantOf(t));
+        t.getOtherClaims().put(CimdAudiencePostProcessor.GRANT_CLAIM, MCP);
+        assertEquals(List.of(MCP), CimdAudiencePostProcessor.grantOf(t));
+        t.getOtherClaims().put(CimdAudiencePostProcessor.GRANT_CLAIM, List.of(MCP, 7, PREFIX));
+        assertEquals(List.of(MCP, PREFIX), CimdAudiencePostProcessor.grantOf(t));
+    }
 }
