@@ -94,6 +94,18 @@ def cluster_view(log_path):
     return members, (views[-1][1] if views else ""), (stack.group(1) if stack else None)
 
 
+def served(log_path):
+    """{(method, endpoint): count} of the realm's OIDC endpoint requests in a node's access log."""
+    with open(log_path, errors="replace") as f:
+        hits = re.findall(rf'"(GET|POST) /realms/{REALM}/(?:protocol/openid-connect/(auth|token|userinfo)'
+                          rf'|login-actions/(authenticate|required-action))', f.read())
+    out = {}
+    for method, oidc, action in hits:
+        key = f"{method} {oidc or action}"
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
 def grant_page(browser, r):
     """Follows a login POST's answer through the consent page to the client's redirect; the code, or None."""
     r = K.follow_own(browser, Public, r)
@@ -140,7 +152,9 @@ def main():
                  f"--db-password={args.db_password}",
                  "--cache-embedded-network-bind-address=127.0.0.1",
                  f"--cache-embedded-network-bind-port={ports['jgroups']}",
-                 f"--spi-cache-embedded-default-node-name=node-{name}"]
+                 f"--spi-cache-embedded-default-node-name=node-{name}",
+                 # Each node's access log shows which steps of the flows it served.
+                 "--http-access-log-enabled=true"]
         if name == "a":
             # The realm is imported by the first node only; the second finds it in the database.
             import_dir = os.path.join(home, "data", "import")
@@ -262,8 +276,15 @@ def run_cases(res, a, b, host, agent_key, state, args):
         for url, n in counts.items():
             assert n == len(NODES), f"{url} fetched {n} times by {len(NODES)} nodes"
         state["counts"] = counts
-        return "fetches per document after 4 logins spread over 2 nodes: " + ", ".join(
+        # The routing was real: each node's own access log has authorization, login and token requests.
+        logs = {name: served(node.log_path) for name, node in (("a", a), ("b", b))}
+        for name, hits in logs.items():
+            for step in ("GET auth", "POST authenticate", "POST token"):
+                assert hits.get(step), f"node {name} served no {step!r} request: {hits}"
+        return ("fetches per document after 4 logins spread over 2 nodes: " + ", ".join(
             f"{urllib.parse.urlparse(u).path}={n}" for u, n in counts.items())
+            + "; requests served per node (access logs): "
+            + "; ".join(f"{name}: " + ", ".join(f"{k}={v}" for k, v in sorted(h.items())) for name, h in logs.items()))
     res.case("each node fetches each document once (2 nodes → 2 fetches per document)", fetch_counts)
 
     def node_stopped_mid_login():
