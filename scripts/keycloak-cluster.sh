@@ -28,6 +28,9 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 if [ "${1:-}" != --inside ]; then
   if [ ! -x "$PG_BIN/postgres" ] || [ ! -x "$PG_BIN/initdb" ]; then
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+      echo "keycloak-cluster: needs PostgreSQL 15 in $PG_BIN (apt-get install postgresql-15)" >&2; exit 1
+    fi
     echo "keycloak-cluster: installing PostgreSQL 15 (Debian's postgresql-15) with apt-get" >&2
     apt-get update -qq && apt-get install -y -qq postgresql-15 >/dev/null
   fi
