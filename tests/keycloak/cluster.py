@@ -107,15 +107,17 @@ def served(log_path):
 
 
 def grant_page(browser, r):
-    """Follows a login POST's answer through the consent page to the client's redirect; the code, or None."""
+    """Follows a login POST's answer through the consent page, if any (consent is remembered per user and client),
+    to the client's redirect; (the code or None, whether a consent page was shown)."""
     r = K.follow_own(browser, Public, r)
-    if r.status == 200:
+    consent = r.status == 200
+    if consent:
         grant = next((f for f in K.forms(r.text) if "code" in f["inputs"]), None)
         assert grant, f"no consent form on the page after login ({r.status})"
         r = K.follow_own(browser, Public, browser.post(urllib.parse.urljoin(r.url, grant["action"]),
                                                        {"code": grant["inputs"]["code"], "accept": "Yes"}))
     assert r.status in (302, 303) and r.location, f"no redirect to the client: {r.status} {r.text[:200]}"
-    return urllib.parse.parse_qs(urllib.parse.urlparse(r.location).query).get("code", [None])[0]
+    return urllib.parse.parse_qs(urllib.parse.urlparse(r.location).query).get("code", [None])[0], consent
 
 
 def main():
@@ -298,7 +300,7 @@ def run_cases(res, a, b, host, agent_key, state, args):
         a.stop()
         took = time.time() - stopped
         browser.node = b
-        code = grant_page(browser, browser.post(urllib.parse.urljoin(page.url, form["action"]),
+        code, consent = grant_page(browser, browser.post(urllib.parse.urljoin(page.url, form["action"]),
                                                 {"username": "alice", "password": "alice-password",
                                                  "credentialId": ""}))
         assert code, "no code from node b"
@@ -308,11 +310,35 @@ def run_cases(res, a, b, host, agent_key, state, args):
         r = on(b, "POST", ep["token"], {"grant_type": "refresh_token", "refresh_token": state["web_refresh"],
                                         "client_id": WEB})
         assert r.status == 200, f"earlier session's refresh on b: {r.status} {r.text[:300]}"
+        state["b_refresh"] = t.json()["refresh_token"]
         after = host.count(WEB)
         assert after == state["counts"][WEB], f"node b fetched the document again ({after})"
-        return (f"login page from a; a stopped (SIGTERM, {took:.0f}s); form posted to b, consent on b, token on b; "
-                f"the first case's session refreshes on b; no new fetch (b's cache)")
+        finished = "consent page and token on b" if consent else "token on b (consent remembered from case 2)"
+        return (f"login page from a; a stopped (SIGTERM, {took:.0f}s); login form posted to b, {finished}; the "
+                f"first case's session refreshes on b; no new fetch (b's cache)")
     res.case("node a stopped in the middle of a login: the flow finishes on node b", node_stopped_mid_login)
+
+    def node_rejoins():
+        before = host.count(WEB)
+        took = a.start()
+        members, names, _ = cluster_view(a.log_path)
+        assert members == 2, f"restarted node a: last cluster view has {members} member(s) [{names}]"
+        r = on(a, "POST", ep["token"], {"grant_type": "refresh_token", "refresh_token": state["b_refresh"],
+                                        "client_id": WEB})
+        assert r.status == 200, f"refresh on the restarted node a: {r.status} {r.text[:300]}"
+        first = host.count(WEB) - before
+        out = K.login(Routed(a), Public, REALM, WEB, WEB_CB)
+        assert out.get("code"), "no code from the restarted node a"
+        t = on(b, "POST", ep["token"], {"grant_type": "authorization_code", "code": out["code"],
+                                        "redirect_uri": WEB_CB, "client_id": WEB, "code_verifier": out["verifier"]})
+        assert t.status == 200, f"token on node b: {t.status} {t.text[:300]}"
+        total = host.count(WEB) - before
+        # A new lifetime of node a (its cache is in memory): one more fetch, then none.
+        assert first == 1 and total == 1, f"restarted node a fetched {first}, then {total} in all"
+        return (f"a restarted in {took:.0f}s, view (2) [{names}]; the session finished on b refreshes on a; a new "
+                f"login on a, token on b; a fetched the document once in its new lifetime")
+    res.case("node a restarted: rejoins, serves the sessions made without it, fetches once per lifetime",
+             node_rejoins)
 
 
 if __name__ == "__main__":
