@@ -3,6 +3,7 @@
 # started by this script inside scripts/netns (only loopback exists), and stopped and deleted by it at the end,
 # also when a step fails.
 #   scripts/keycloak-cluster.sh [cluster.py options]
+# CIMD_JAR names the jar (default: java-spi/target/cimd-keycloak-0.1.0.jar); PG_BIN PostgreSQL's programs.
 #
 # The set-up, as a real deployment has it, minus the machines:
 # - PostgreSQL 15 (Debian's package; installed with apt-get if missing) runs as a throwaway database cluster in
@@ -12,8 +13,9 @@
 # - Keycloak is built once for production (`kc.sh build --db=postgres --cache=ispn`, the jar in providers/), the
 #   built directory is copied per node, and each node runs `kc.sh start --optimized` against the one database.
 #   They cluster the way Keycloak does by default: embedded Infinispan over JGroups' jdbc-ping stack (members
-#   find each other through a table in that database), the transport bound to 127.0.0.1 with a port per node.
-# - Both nodes have the same public URL (--hostname, http://localhost:$PUBLIC_PORT), as nodes behind a load
+#   find each other through a table in that database; mTLS with generated certificates), the transport bound to
+#   127.0.0.1 with a port per node (7800, 7820).
+# - Both nodes have the same public URL (--hostname=http://localhost:8480), as nodes behind a load
 #   balancer do: the issuer in tokens, the login form's action and every redirect name that one URL, whichever
 #   node served them. Nothing listens on the public port: the test is the load balancer, sending each request
 #   to the node it chooses (its own loopback port) with the public Host header, so that cookies, issuer and
@@ -38,7 +40,7 @@ if [ "${1:-}" != --inside ]; then
   jar=${CIMD_JAR:-java-spi/target/cimd-keycloak-0.1.0.jar}
   [ -f "$jar" ] || { echo "keycloak-cluster: no jar at $jar (make java-jar)" >&2; exit 1; }
   work=.cache/cluster
-  exec scripts/keycloak-netns "$work" "$0" --inside "$dist" "$(realpath "$jar")" "$PWD/$work" "$@"
+  exec scripts/keycloak-netns "$work" "$PWD/scripts/keycloak-cluster.sh" --inside "$dist" "$(realpath "$jar")" "$PWD/$work" "$@"
 fi
 
 shift
