@@ -17,7 +17,7 @@ export CIMD_TEST_ORIGIN := $(CURDIR)/$(TEST_ORIGIN)
 
 .PHONY: demo demo-cli test rust-deps test-origin lint rust-test conformance build release bench c-deps c-test header \
 	python-venv python-test python-bench-venv python-bench go-deps go-lib go-test go-bench \
-	java-deps java-native java-jar java-unit java-e2e java-test keycloak-builtin-e2e keycloak-bench keycloak-profile \
+	java-deps java-native java-jar java-unit java-e2e java-test keycloak-cluster-test keycloak-builtin-e2e keycloak-bench keycloak-profile \
 	hardening-test proptest fuzz-smoke fuzz soak-short soak memory-bench plots bench-smoke keycloak-bench-smoke \
 	asan-lib sanitizer-test c-asan python-asan go-asan
 
@@ -31,7 +31,7 @@ demo-cli: release
 
 ## make test: every test of every part, the fuzz and fault-soak smokes, every benchmark once in a smoke mode (no
 ## figure asserted) and the bindings under AddressSanitizer.
-test: lint rust-test c-test conformance python-test go-test fuzz-smoke soak-short sanitizer-test java-test bench-smoke
+test: lint rust-test c-test conformance python-test go-test fuzz-smoke soak-short sanitizer-test java-test keycloak-cluster-test bench-smoke
 	@echo "make test: all suites passed"
 
 rust-deps:
@@ -208,6 +208,12 @@ java-e2e: java-unit
 	scripts/keycloak-e2e.sh
 
 java-test: java-e2e
+
+## Two production-mode Keycloak nodes clustered on one PostgreSQL (installed with apt-get if missing), logins split
+## across nodes, a node stopped mid-login (scripts/keycloak-cluster.sh, inside scripts/netns; docs/keycloak.md).
+keycloak-cluster-test: java-jar test-origin
+	scripts/keycloak-dist.sh >/dev/null
+	scripts/keycloak-cluster.sh
 
 ## The same flows against Keycloak's own experimental CIMD feature (--features=cimd), for docs/keycloak.md.
 keycloak-builtin-e2e: java-jar test-origin

@@ -149,9 +149,14 @@ DB_USER, DB_PASSWORD = "cimd", "cimd-e2e"
 
 
 class Keycloak:
-    """One Keycloak distribution directory run as a process (`kc.sh start-dev`)."""
+    """One Keycloak distribution directory run as a process (`kc.sh start-dev`; with optimized=True, production
+    mode: `kc.sh start --optimized` on a directory that `build` prepared, its database and hostname given in
+    extra_args). pid_file, if given, holds the process group's id while the server runs."""
 
-    def __init__(self, home, port, log_path, features=None, extra_args=(), heap="-Xms256m -Xmx1024m"):
+    def __init__(self, home, port, log_path, features=None, extra_args=(), heap="-Xms256m -Xmx1024m",
+                 optimized=False, pid_file=None):
+        self.optimized = optimized
+        self.pid_file = pid_file
         self.home = home
         self.port = port
         self.base = f"http://localhost:{port}"
@@ -169,7 +174,12 @@ class Keycloak:
                 # start-dev turns theme caching off (templates re-read on every page); production keeps it on,
                 # and so do these runs, so that throughput figures mean what they would in production.
                 "--spi-theme--cache-themes=true", "--spi-theme--cache-templates=true"]
-        if self.features:
+        if self.optimized:
+            # Production mode: build-time options (database kind, features, cache) are fixed by `build`.
+            args = [os.path.join(self.home, "bin", "kc.sh"), "start", "--optimized", f"--http-port={self.port}",
+                    "--http-host=127.0.0.1", "--http-enabled=true",
+                    "--http-management-port=" + str(self.port + 1000)]
+        elif self.features:
             args.append(f"--features={self.features}")
         args += self.extra_args
         env = dict(os.environ, KC_BOOTSTRAP_ADMIN_USERNAME="admin", KC_BOOTSTRAP_ADMIN_PASSWORD="admin",
@@ -177,6 +187,9 @@ class Keycloak:
         log = open(self.log_path, "ab")
         started = time.time()
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        if self.pid_file:
+            with open(self.pid_file, "w") as f:
+                f.write(str(self.proc.pid))
         while time.time() - started < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Keycloak exited with {self.proc.returncode}; see {self.log_path}")
@@ -197,6 +210,8 @@ class Keycloak:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        if self.proc and self.pid_file and os.path.exists(self.pid_file):
+            os.remove(self.pid_file)
         self.proc = None
 
     def sql(self, query):
@@ -234,6 +249,16 @@ def install(dist_zip_dir, target):
         shutil.rmtree(target)
     shutil.copytree(dist_zip_dir, target, symlinks=True)
     return target
+
+
+def build(home, log_path, options):
+    """`kc.sh build OPTIONS` (production mode's build step, e.g. --db=postgres --cache=ispn) with the providers
+    already in `home`; returns the seconds it took."""
+    started = time.time()
+    with open(log_path, "ab") as log:
+        subprocess.run([os.path.join(home, "bin", "kc.sh"), "build", *options], stdout=log, stderr=subprocess.STDOUT,
+                       check=True)
+    return time.time() - started
 
 
 def authorize_url(kc, realm, client_id, redirect_uri, challenge, state="s1", scope="openid", extra=None):
