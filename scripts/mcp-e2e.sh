@@ -18,11 +18,14 @@ clients=$PWD/.cache/mcp-clients
 for bin in /usr/bin/chromium /usr/bin/chromedriver; do
   [ -x "$bin" ] || { echo "mcp-e2e: $bin is missing (make mcp-deps)" >&2; exit 1; }
 done
+# build.sh prints `ts=PATH` and `go=PATH`; the harness reads them from $clients/paths. Without build.sh (a branch
+# without the TS and Go clients) the file is empty and the harness says which SDKs it did not run.
+mkdir -p "$clients"
+: > "$clients/paths"
 if [ -x tests/mcp/clients/build.sh ]; then
   echo "mcp-e2e: building the TypeScript and Go clients (tests/mcp/clients/build.sh)" >&2
-  mkdir -p "$clients"
-  tests/mcp/clients/build.sh "$clients" >&2
+  tests/mcp/clients/build.sh "$clients" > "$clients/paths"
 fi
 exec timeout --kill-after=30 "${MCP_E2E_TIMEOUT:-1200}" scripts/keycloak-netns "$work" "$venv/bin/python" \
-  tests/mcp/harness.py --dist "$dist" --jar "$jar" --work "$PWD/$work" --clients-dir "$clients" \
+  tests/mcp/harness.py --dist "$dist" --jar "$jar" --work "$PWD/$work" --clients "$clients/paths" \
   --results "$PWD/$work/results.json" "$@"

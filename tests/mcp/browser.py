@@ -34,11 +34,13 @@ class Outcome:
         self.screenshots = []
         self.final_url = None
         self.callback_reached = False
+        #: Seconds from opening the authorization URL to Keycloak's login page (where the document is resolved).
+        self.authorize_page_s = None
 
     def as_dict(self):
         return {"pages": self.pages, "consent_title": self.consent_title, "error_text": self.error_text,
                 "screenshots": self.screenshots, "final_url": self.final_url,
-                "callback_reached": self.callback_reached}
+                "callback_reached": self.callback_reached, "authorize_page_s": self.authorize_page_s}
 
 
 class HeadlessChromium:
@@ -78,6 +80,7 @@ class HeadlessChromium:
         out = Outcome()
         d = self.driver
         self.fresh()
+        opened = time.time()
         d.get(url)
         deadline = time.time() + PAGE_TIMEOUT
         while time.time() < deadline:
@@ -90,6 +93,7 @@ class HeadlessChromium:
                 continue
             page = d.page_source
             if _has(d, "kc-form-login") and "login" not in out.pages:
+                out.authorize_page_s = round(time.time() - opened, 3)
                 out.pages.append("login")
                 self.shot(out, f"{shot_prefix}-login")
                 d.find_element(By.ID, "username").send_keys(username)

@@ -4,7 +4,7 @@ bearer tokens strictly; the user's part is done by a real headless browser. Run 
 (scripts/mcp-e2e.sh) inside scripts/keycloak-netns: only loopback exists, the test host names come from its hosts
 file.
 
-    harness.py --dist DIR --jar JAR --work DIR [--sdk python,ts,go] [--clients-dir OUT] [--results FILE]
+    harness.py --dist DIR --jar JAR --work DIR [--sdk python,ts,go] [--clients FILE] [--results FILE]
 
 What runs, all on 127.0.0.1 and all children of this process (stopped at the end, whatever happens):
   - Keycloak (tests/keycloak/kc.py) with the extension, one realm (tests/keycloak/e2e.py's realm_json: the cimd
@@ -25,8 +25,8 @@ The client programs (the contract they follow, in their words and ours):
   {"step":"done"} and exit 0; on failure {"step":"error","message":...} (naming an authorization error such as
   invalid_target) and exit 1. It gives up after 120 s without a callback.
   Python: tests/mcp/clients/python/client.py (run with this interpreter, the suite's venv). TypeScript and Go:
-  built by tests/mcp/clients/build.sh OUT outside the namespace; found here as OUT/ts and OUT/go (executables),
-  or, for TypeScript, `node tests/mcp/clients/ts/client.mjs` when its node_modules are installed.
+  built by tests/mcp/clients/build.sh OUT outside the namespace, which prints `ts=PATH` and `go=PATH`; --clients
+  names the file holding those lines.
 
 Per SDK the cases are: the flow (first login in the browser, whose consent page must name the client and its
 host; tool call 1 whose token has aud = server A's resource and azp = the client_id URL; the SDK's own refresh,
@@ -123,17 +123,18 @@ def client_doc(sdk, client_id, redirect_uri):
             "response_types": ["code"], "token_endpoint_auth_method": "none"}
 
 
-def find_clients(requested, clients_dir):
-    """{sdk: argv prefix} for the SDKs whose client program is here; `requested` None means all present."""
-    found = {"python": [sys.executable, os.path.join(HERE, "clients", "python", "client.py")]}
-    for sdk in ("ts", "go"):
-        for c in ([os.path.join(clients_dir, sdk), os.path.join(clients_dir, f"{sdk}-client")] if clients_dir else []):
-            if os.path.isfile(c) and os.access(c, os.X_OK):
-                found[sdk] = [c]
-                break
-    ts_dir = os.path.join(HERE, "clients", "ts")
-    if "ts" not in found and os.path.isdir(os.path.join(ts_dir, "node_modules")) and shutil.which("node"):
-        found["ts"] = ["node", os.path.join(ts_dir, "client.mjs")]
+def find_clients(requested, clients_file):
+    """{sdk: argv prefix} for the SDKs whose client program is here; `requested` None means all present.
+    `clients_file` holds what tests/mcp/clients/build.sh printed: lines `ts=PATH` and `go=PATH` (a .mjs or .js
+    path runs with node, anything else is the executable)."""
+    # --narrate: the Python client's account of each exchange (the one `make demo` shows) lands in its log here.
+    found = {"python": [sys.executable, os.path.join(HERE, "clients", "python", "client.py"), "--narrate"]}
+    if clients_file and os.path.exists(clients_file):
+        with open(clients_file) as f:
+            for line in f:
+                sdk, _, path = line.strip().partition("=")
+                if sdk in SDKS and sdk != "python" and os.path.exists(path):
+                    found[sdk] = ["node", path] if path.endswith((".mjs", ".js")) else [path]
     if requested is None:
         return {s: found[s] for s in SDKS if s in found}, [s for s in SDKS if s not in found]
     missing = [s for s in requested if s not in found]
@@ -256,7 +257,7 @@ def main():
     ap.add_argument("--jar", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--sdk", help="comma-separated, of python,ts,go (default: every one whose client is here)")
-    ap.add_argument("--clients-dir", help="where tests/mcp/clients/build.sh put the TS and Go clients")
+    ap.add_argument("--clients", help="a file with what tests/mcp/clients/build.sh printed (ts=PATH, go=PATH)")
     ap.add_argument("--results", help="write every case, the timings and the screenshots' paths as JSON here")
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--refresh-after", type=float, default=REFRESH_AFTER)
@@ -267,7 +268,7 @@ def main():
     requested = [s.strip() for s in args.sdk.split(",") if s.strip()] if args.sdk else None
     if requested and any(s not in SDKS for s in requested):
         raise SystemExit(f"--sdk: choose among {','.join(SDKS)}")
-    clients, absent = find_clients(requested, args.clients_dir)
+    clients, absent = find_clients(requested, args.clients)
     for s in absent:
         print(f"NOTE [{s}] no client program here (tests/mcp/clients/build.sh not run or not present): not run",
               flush=True)
@@ -416,7 +417,7 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
             t1, tool1 = run.expect("tool")
             c1 = json.loads(tool1["result"])
             assert tool1.get("call") == 1, tool1
-            assert_aud(c1["aud"], a.resource)
+            assert_aud(c1["aud"], a.resource, env.args.audience == "resource")
             assert c1["azp"] == good, f"azp {c1['azp']!r}"
             _, tool2 = run.expect("tool", timeout=env.args.refresh_after + STEP_TIMEOUT)
             c2 = json.loads(tool2["result"])
@@ -429,9 +430,10 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
         first = next(r for r in recs if r["kind"] == "request")
         timing["cold_first_request_to_tool_s"] = round(t1 - first["t"], 3)
         timing["cold_document_fetches"] = host.count(good) - fetches0
+        timing["cold_authorize_page_s"] = out.authorize_page_s
         state["token"] = next(r["token"] for r in reversed(recs) if r["kind"] == "token" and r["ok"])
         assert c2["jti"] != c1["jti"], f"call 2 used the same token (jti {c1['jti']})"
-        assert_aud(c2["aud"], a.resource)
+        assert_aud(c2["aud"], a.resource, env.args.audience == "resource")
         events = env.events(since)
         refreshes = [e for e in events if e.get("type") == "REFRESH_TOKEN" and e.get("clientId") == good]
         assert refreshes, ("no REFRESH_TOKEN event for the client during the run; events: "
@@ -457,9 +459,11 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
         first = next(r for r in a.records()[mark:] if r["kind"] == "request")
         timing["warm_first_request_to_tool_s"] = round(t1 - first["t"], 3)
         timing["warm_document_fetches"] = host.count(good) - fetches0
+        timing["warm_authorize_page_s"] = out.authorize_page_s
         assert timing["warm_document_fetches"] == 0, f"document fetched {timing['warm_document_fetches']}x"
         return (f"first request → tool result {timing['warm_first_request_to_tool_s']}s (cold "
-                f"{timing.get('cold_first_request_to_tool_s')}s); document not fetched again")
+                f"{timing.get('cold_first_request_to_tool_s')}s); authorization URL → login page "
+                f"{out.authorize_page_s}s (cold {timing.get('cold_authorize_page_s')}s); document not fetched again")
     results.case(sdk, "the same flow with the engine's cache warm (timing)", warm)
 
     def resource_not_allowed():
@@ -523,8 +527,11 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
     results.case(sdk, "(c) the SDK's token for A presented to server B → 401", other_resource)
 
 
-def assert_aud(aud, expected):
+def assert_aud(aud, expected, exact):
+    """`aud` names `expected`; with `exact` (AUDIENCE "resource": the extension sets it) it is nothing else."""
     auds = aud if isinstance(aud, list) else [aud]
+    if exact:
+        assert auds == [expected], f"aud {aud!r} is not exactly {expected}"
     assert expected in auds, f"aud {aud!r} lacks {expected}"
 
 
