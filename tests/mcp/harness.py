@@ -278,9 +278,15 @@ def main():
     results = Results()
     meta = {"sdks": list(clients), "absent": absent, "audience": args.audience,
             "access_token_lifespan_s": ACCESS_TOKEN_LIFESPAN, "refresh_after_s": args.refresh_after}
-    timings = {}
+    timings, state = {}, {}
     try:
-        run(args, clients, results, meta, timings, started)
+        results.case("-", "setup: document host, Keycloak with the extension, MCP servers A and B, chromium",
+                     lambda: setup(args, clients, meta, started, state))
+        if "env" in state:
+            for sdk, argv in clients.items():
+                good, wrong = state["docs"][sdk]
+                timings[sdk] = {}
+                sdk_cases(state["env"], results, sdk, argv, good, wrong, timings[sdk])
     finally:
         for thing in reversed(started):
             try:
@@ -300,7 +306,7 @@ def main():
     return 1 if failed or not results.rows else 0
 
 
-def run(args, clients, results, meta, timings, started):
+def setup(args, clients, meta, started, state):
     host = DocHost(args.work, [DOC_HOST, "localhost"]).start()
     started.append(host)
     home = K.install(args.dist, os.path.join(args.work, "keycloak"))
@@ -334,7 +340,6 @@ def run(args, clients, results, meta, timings, started):
     took = kc.start()
     started.append(kc)
     issuer = kc.endpoints(REALM)["issuer"]
-    print(f"keycloak started in {took:.0f}s; issuer {issuer}; audience from {args.audience}", flush=True)
     if args.audience == "mapper":
         temporary_audience_scope(kc, resource(SERVER_A_PORT))
     a = McpServer("A", SERVER_A_PORT, issuer, args.work)
@@ -352,11 +357,10 @@ def run(args, clients, results, meta, timings, started):
     assert w.get("code"), "warm-up login failed"
 
     user_id = admin_json(kc, kc.admin_token(), "GET", f"{REALM}/users?username=alice&exact=true")[2][0]["id"]
-    env = Env(kc, host, a, b, browser, args, user_id, issuer)
-    for sdk, argv in clients.items():
-        good, wrong = docs[sdk]
-        timings[sdk] = {}
-        sdk_cases(env, results, sdk, argv, good, wrong, timings[sdk])
+    state["env"] = Env(kc, host, a, b, browser, args, user_id, issuer)
+    state["docs"] = docs
+    return (f"Keycloak started in {took:.0f}s, chromium {browser.version}, servers {a.resource} and {b.resource}, "
+            f"audience from {args.audience}")
 
 
 class Env:
@@ -438,10 +442,11 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
         refreshes = [e for e in events if e.get("type") == "REFRESH_TOKEN" and e.get("clientId") == good]
         assert refreshes, ("no REFRESH_TOKEN event for the client during the run; events: "
                            f"{[(e.get('type'), e.get('clientId')) for e in events]}")
+        shots = ", ".join(os.path.basename(s) for s in out.screenshots)
         return (f"consent {out.consent_title!r}; call 1 aud={c1['aud']} azp={c1['azp']} jti={c1['jti'][:8]}; "
                 f"{len(refreshes)} REFRESH_TOKEN event(s); call 2 jti={c2['jti'][:8]} (differs); "
                 f"first request → tool result {timing['cold_first_request_to_tool_s']}s, document fetched "
-                f"{timing['cold_document_fetches']}x; screenshots {', '.join(os.path.basename(s) for s in out.screenshots)}")
+                f"{timing['cold_document_fetches']}x; screenshots {shots}")
     row = results.case(sdk, "first login (browser, consent), tool call, SDK's refresh, tool call", first_login_refresh)
     row["browser"] = state.get("flow_outcome")
 
@@ -501,8 +506,9 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
             assert s["step"] == "timeout", f"the client got something: {s}"
         finally:
             run.stop()
-        assert "redirect" in (out.error_text or "").lower(), f"error page does not name the redirect: {out.error_text!r}"
-        return f"Keycloak error page {out.error_text!r}, no callback; screenshot {os.path.basename(out.screenshots[-1])}"
+        assert "redirect" in (out.error_text or "").lower(), f"no redirect on the error page: {out.error_text!r}"
+        shot = os.path.basename(out.screenshots[-1])
+        return f"Keycloak error page {out.error_text!r}, no callback; screenshot {shot}"
     results.case(sdk, "(b) document whose redirect_uris lacks the SDK's callback → error page, no callback",
                  redirect_mismatch)
 
@@ -510,8 +516,8 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
         token = state.get("token")
         assert token, "no token from the flow to present"
         mark = len(b.records())
-        req = urllib.request.Request(b.resource, method="POST", data=json.dumps(
-            {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}).encode(),
+        call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
+        req = urllib.request.Request(b.resource, method="POST", data=json.dumps(call).encode(),
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                      "Accept": "application/json, text/event-stream"})
         try:
