@@ -236,17 +236,16 @@ keycloak-profile: java-jar test-origin
 ## The MCP end-to-end suite (tests/mcp/harness.py): each MCP SDK's own client (Python; TypeScript and Go when
 ## tests/mcp/clients/build.sh is here) against Keycloak with the extension, a loopback HTTPS document host and a
 ## minimal MCP server, the user's part done by headless chromium; inside the namespace (scripts/mcp-e2e.sh).
-# Versions pinned here; the venv is the suite's own. selenium is 4.51.0, not 4.52.0: 4.52 and later require
-# certifi>=2026.10.23, which the registry does not have. Debian's chromium and chromium-driver are installed with
-# apt-get only when missing (the suite drives /usr/bin/chromium through /usr/bin/chromedriver, nothing downloaded).
+# Every Python package pinned in tests/mcp/requirements.txt (mcp 2.3.0, PyJWT 2.15.1, selenium 4.51.0 and what they
+# pull in), in the suite's own venv. Debian's chromium and chromium-driver are installed with apt-get only when
+# missing (the suite drives /usr/bin/chromium through /usr/bin/chromedriver; Selenium Manager downloads nothing).
 MCP_VENV := .cache/mcp-venv
-MCP_PY_DEPS := mcp==2.3.0 'pyjwt[crypto]==2.15.1' selenium==4.51.0
 mcp-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 	  echo "mcp-deps: installing chromium and chromium-driver (Debian packages)"; \
 	  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	test -x $(MCP_VENV)/bin/python || $(PYTHON) -m venv $(MCP_VENV)
-	$(MCP_VENV)/bin/pip install --quiet $(MCP_PY_DEPS)
+	$(MCP_VENV)/bin/pip install --quiet -r tests/mcp/requirements.txt
 
 mcp-e2e: java-jar test-origin mcp-deps
 	scripts/keycloak-dist.sh >/dev/null
