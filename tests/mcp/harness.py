@@ -5,6 +5,7 @@ bearer tokens strictly; the user's part is done by a real headless browser. Run 
 file.
 
     harness.py --dist DIR --jar JAR --work DIR [--sdk python,ts,go] [--clients FILE] [--results FILE]
+               [--cases flow,warm,a,b,c] [--client-stderr] [--audience mapper|resource]
 
 What runs, all on 127.0.0.1 and all children of this process (stopped at the end, whatever happens):
   - Keycloak (tests/keycloak/kc.py) with the extension, one realm (tests/keycloak/e2e.py's realm_json: the cimd
@@ -71,6 +72,7 @@ REFRESH_AFTER = ACCESS_TOKEN_LIFESPAN + 6
 SERVER_A_PORT, SERVER_B_PORT = 18100, 18101
 CALLBACK_PORTS = {"python": 33401, "ts": 33402, "go": 33403}
 SDKS = ("python", "ts", "go")
+CASES = ("flow", "warm", "a", "b", "c")
 STEP_TIMEOUT = 60.0
 
 # ---- Audience: TEMPORARY until branch `aud` is merged --------------------------------------------------------------
@@ -146,10 +148,11 @@ def find_clients(requested, clients_file):
 class Child:
     """A child process in its own process group, killed with its group at the end."""
 
-    def __init__(self, argv, log_path, stdout=None, env=None):
+    def __init__(self, argv, log_path, stdout=None, stderr_here=False):
         self.log = open(log_path, "ab")
-        self.proc = subprocess.Popen(argv, stdout=stdout if stdout is not None else self.log, stderr=self.log,
-                                     stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+        self.proc = subprocess.Popen(argv, stdout=stdout if stdout is not None else self.log,
+                                     stderr=None if stderr_here else self.log, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -196,9 +199,9 @@ class McpServer:
 class ClientRun:
     """One run of a client program: its stdout steps, each with the time it arrived."""
 
-    def __init__(self, argv, log_path):
+    def __init__(self, argv, log_path, stderr_here=False):
         self.started = time.time()
-        self.child = Child(argv, log_path, stdout=subprocess.PIPE)
+        self.child = Child(argv, log_path, stdout=subprocess.PIPE, stderr_here=stderr_here)
         self.steps = queue.Queue()
         self.seen = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -261,6 +264,10 @@ def main():
     ap.add_argument("--results", help="write every case, the timings and the screenshots' paths as JSON here")
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--refresh-after", type=float, default=REFRESH_AFTER)
+    ap.add_argument("--cases", default=",".join(CASES),
+                    help=f"comma-separated, of {','.join(CASES)} (warm and c need flow); default all")
+    ap.add_argument("--client-stderr", action="store_true",
+                    help="the clients' stderr (the Python client's narration) here rather than in their logs")
     ap.add_argument("--audience", choices=("mapper", "resource"), default=AUDIENCE_DEFAULT,
                     help="TEMPORARY: where aud comes from (see AUDIENCE in the source)")
     args = ap.parse_args()
@@ -268,6 +275,9 @@ def main():
     requested = [s.strip() for s in args.sdk.split(",") if s.strip()] if args.sdk else None
     if requested and any(s not in SDKS for s in requested):
         raise SystemExit(f"--sdk: choose among {','.join(SDKS)}")
+    args.cases = {c.strip() for c in args.cases.split(",") if c.strip()}
+    if not args.cases <= set(CASES) or not args.cases:
+        raise SystemExit(f"--cases: choose among {','.join(CASES)}")
     clients, absent = find_clients(requested, args.clients)
     for s in absent:
         print(f"NOTE [{s}] no client program here (tests/mcp/clients/build.sh not run or not present): not run",
@@ -391,7 +401,7 @@ class Env:
         port = CALLBACK_PORTS[sdk]
         run = ClientRun(argv + ["--server-url", server.resource, "--client-id", client_id, "--callback-port",
                                 str(port), "--refresh-after", f"{refresh_after:g}"],
-                        os.path.join(self.args.work, f"client-{shot}.log"))
+                        os.path.join(self.args.work, f"client-{shot}.log"), stderr_here=self.args.client_stderr)
         try:
             _, step = run.expect("authorize")
             outcome = self.browser.authorize(step["url"], f"http://127.0.0.1:{port}/", self.kc.base, shot)
@@ -447,8 +457,10 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
                 f"{len(refreshes)} REFRESH_TOKEN event(s); call 2 jti={c2['jti'][:8]} (differs); "
                 f"first request → tool result {timing['cold_first_request_to_tool_s']}s, document fetched "
                 f"{timing['cold_document_fetches']}x; screenshots {shots}")
-    row = results.case(sdk, "first login (browser, consent), tool call, SDK's refresh, tool call", first_login_refresh)
-    row["browser"] = state.get("flow_outcome")
+    if "flow" in env.args.cases:
+        row = results.case(sdk, "first login (browser, consent), tool call, SDK's refresh, tool call",
+                           first_login_refresh)
+        row["browser"] = state.get("flow_outcome")
 
     def warm():
         fetches0 = host.count(good)
@@ -469,7 +481,8 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
         return (f"first request → tool result {timing['warm_first_request_to_tool_s']}s (cold "
                 f"{timing.get('cold_first_request_to_tool_s')}s); authorization URL → login page "
                 f"{out.authorize_page_s}s (cold {timing.get('cold_authorize_page_s')}s); document not fetched again")
-    results.case(sdk, "the same flow with the engine's cache warm (timing)", warm)
+    if "warm" in env.args.cases:
+        results.case(sdk, "the same flow with the engine's cache warm (timing)", warm)
 
     def resource_not_allowed():
         run, out, mark = env.flow(sdk, argv, good, b, f"{sdk}-neg-resource")
@@ -495,7 +508,8 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
         return f"client failed with {last['message'][:200]!r}; browser {out.pages} → {out.final_url[:80]}"
     pending = None if env.args.audience == "resource" else \
         "PENDING: needs branch aud (allowed_resources; run with --audience resource once merged)"
-    results.case(sdk, "(a) a resource the realm does not allow → invalid_target", resource_not_allowed, pending)
+    if "a" in env.args.cases:
+        results.case(sdk, "(a) a resource the realm does not allow → invalid_target", resource_not_allowed, pending)
 
     def redirect_mismatch():
         run, out, _ = env.flow(sdk, argv, wrong, a, f"{sdk}-neg-redirect")
@@ -509,8 +523,9 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
         assert "redirect" in (out.error_text or "").lower(), f"no redirect on the error page: {out.error_text!r}"
         shot = os.path.basename(out.screenshots[-1])
         return f"Keycloak error page {out.error_text!r}, no callback; screenshot {shot}"
-    results.case(sdk, "(b) document whose redirect_uris lacks the SDK's callback → error page, no callback",
-                 redirect_mismatch)
+    if "b" in env.args.cases:
+        results.case(sdk, "(b) document whose redirect_uris lacks the SDK's callback → error page, no callback",
+                     redirect_mismatch)
 
     def other_resource():
         token = state.get("token")
@@ -530,7 +545,8 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
         refusals = [r for r in b.records()[mark:] if r["kind"] == "token" and not r["ok"]]
         assert refusals and "Audience" in refusals[-1]["reason"], f"B's reason: {refusals}"
         return f"B: 401, {refusals[-1]['reason']}; WWW-Authenticate {www[:120]}"
-    results.case(sdk, "(c) the SDK's token for A presented to server B → 401", other_resource)
+    if "c" in env.args.cases:
+        results.case(sdk, "(c) the SDK's token for A presented to server B → 401", other_resource)
 
 
 def assert_aud(aud, expected, exact):
