@@ -31,12 +31,12 @@ The client programs (the contract they follow, in their words and ours):
 
 Per SDK the cases are: the flow (first login in the browser, whose consent page must name the client and its
 host; tool call 1 whose token has aud = server A's resource and azp = the client_id URL; the SDK's own refresh,
-shown by a REFRESH_TOKEN event and a different jti; tool call 2), the same flow again with the engine's cache warm
-(for the timings: first request to the MCP server → first tool result, cold and warm), and three negative cases:
-(a) server B, whose resource the realm does not allow → invalid_target; (b) a document whose redirect_uris does
-not contain the SDK's callback → Keycloak's error page, no callback; (c) the SDK's token for A presented to B →
-401 from B. Case (a) needs the audience feature of branch `aud` (AUDIENCE below); until then it is reported as
-PENDING, never as passed, and does not fail the run.
+shown by a REFRESH_TOKEN event and a different jti; tool call 2), the same flow again, without the wait, with the
+engine's cache warm (for the timings: first request to the MCP server → first tool result, cold and warm), and
+three negative cases: (a) server B, whose resource the realm does not allow → invalid_target; (b) a document
+whose redirect_uris does not contain the SDK's callback → Keycloak's error page, no callback; (c) the SDK's token
+for A presented to B → 401 from B. Case (a) needs the audience feature of branch `aud` (AUDIENCE below); until
+then it is reported as PENDING, never as passed, and does not fail the run.
 
 Results: one line per case on stdout (PASS / FAIL / PENDING with its evidence), and the JSON of --results with
 every case, the per-SDK timings and document fetch counts, and the screenshots' paths.
@@ -182,10 +182,10 @@ class McpServer:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp",
                                             timeout=2) as r:
                     if r.status == 200:
-                        self.records()  # the readiness probe is a request too; later marks skip it
                         return
             except OSError:
                 time.sleep(0.3)
+        self.child.stop()
         raise RuntimeError(f"MCP server {name} did not start; see server-{name}.log")
 
     def records(self):
@@ -347,8 +347,8 @@ def setup(args, clients, meta, started, state):
     host.json(warmup, client_doc("warm-up", warmup, "http://127.0.0.1:33499/callback"))
 
     kc = K.Keycloak(home, args.port, os.path.join(args.work, "keycloak.log"))
+    started.append(kc)  # before start(): a server that never answers is stopped too
     took = kc.start()
-    started.append(kc)
     issuer = kc.endpoints(REALM)["issuer"]
     if args.audience == "mapper":
         temporary_audience_scope(kc, resource(SERVER_A_PORT))
