@@ -41,6 +41,11 @@ PKJWT_JWKS = f"{KEYS}/agent/jwks.json"
 NO_COMMON_METHOD = f"{APP}/clients/mtls-only.json"
 STAMPEDE = f"{APP}/clients/stampede.json"
 DB_URL_SHAPED = "https://app.example.net/clients/dbclient.json"
+# RFC 8707 resources the cimd realm's component allows (allowed_resources): one exact URL and one prefix. Nothing
+# listens at them: a resource is only a name here.
+MCP = "http://127.0.0.1:18080/mcp"
+MCP_PREFIX = "https://mcp.example.com/servers/"
+ALLOWED_RESOURCES = [MCP, MCP_PREFIX]
 USER_AGENT_PREFIX = "cimd/"
 
 
@@ -65,7 +70,7 @@ def published():
     return out
 
 
-def realm_json(name, ca_file, auth_methods, builtin=False, events=False):
+def realm_json(name, ca_file, auth_methods, builtin=False, events=False, allowed_resources=None):
     users = [{"username": "alice", "enabled": True, "email": "alice@example.com", "emailVerified": True,
               "firstName": "Alice", "lastName": "Example",
               # A user imported with a realm gets no roles unless named; the realm's default roles carry
@@ -101,6 +106,9 @@ def realm_json(name, ca_file, auth_methods, builtin=False, events=False):
         "name": "cimd", "providerId": "cimd",
         "config": {"cachePolicy": ["NO_CACHE"], "allow_loopback": ["true"], "extra_ca_file": [ca_file],
                    "auth_methods_supported": auth_methods, "min_cache_ttl_s": ["60"]}}]}
+    if allowed_resources:
+        realm["components"]["org.keycloak.storage.client.ClientStorageProvider"][0]["config"][
+            "allowed_resources"] = allowed_resources
     realm["clientProfiles"] = {"profiles": [{"name": "cimd", "description": "Precise CIMD errors",
                                              "executors": [{"executor": "cimd-resolve", "configuration": {}}]}]}
     realm["clientPolicies"] = {"policies": [{"name": "cimd", "enabled": True,
@@ -158,7 +166,8 @@ def main():
         shutil.copy(args.jar, os.path.join(keycloak_home, "providers", "cimd-keycloak.jar"))
     for name, methods in ((REALM, ["none"]), (JWT_REALM, ["none", "private_key_jwt"])):
         with open(os.path.join(import_dir, f"{name}.json"), "w") as f:
-            json.dump(realm_json(name, host.ca_file, methods, args.builtin, events=True), f)
+            json.dump(realm_json(name, host.ca_file, methods, args.builtin, events=True,
+                                 allowed_resources=ALLOWED_RESOURCES if name == REALM else None), f)
 
     # Client documents.
     host.json(WEB, doc(WEB))
@@ -486,6 +495,108 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         return ("refresh reports changed=[redirect_uris]; the new URI works at once, and is refused at once when the "
                 "next version drops it; INFO lines for first sight and change")
     res.case("changed metadata: new redirect URI honoured, change logged", changed_metadata_logged)
+
+    def code_for(realm, client_id, resource=None):
+        """Login and code exchange (naming the resource there too, as the MCP SDKs do); the token response."""
+        extra = {"resource": resource} if resource else None
+        out = K.login(K.Browser(), kc, realm, client_id, WEB_CB, extra=extra)
+        last = out.get("after_consent") or out.get("after_login") or out["authorize"]
+        assert out.get("code"), f"{client_id} in {realm}: no code: {last.status} {out.get('redirect') or page_error(last.text)}"
+        t = K.token(kc, realm, {"grant_type": "authorization_code", "code": out["code"], "redirect_uri": WEB_CB,
+                                "client_id": client_id, "code_verifier": out["verifier"], **(extra or {})})
+        assert t.status == 200, f"{client_id} in {realm}: token endpoint {t.status}: {t.text[:300]}"
+        return t.json()
+
+    def aud(token):
+        a = K.decode_jwt(token).get("aud")
+        return sorted([a] if isinstance(a, str) else a or [])
+
+    def refresh(realm, client_id, refresh_token, resource=None):
+        return K.token(kc, realm, {"grant_type": "refresh_token", "refresh_token": refresh_token,
+                                   "client_id": client_id, **({"resource": resource} if resource else {})})
+
+    def resource_binds_tokens():
+        tok = code_for(REALM, WEB, MCP)
+        claims = K.decode_jwt(tok["access_token"])
+        assert aud(tok["access_token"]) == [MCP], f"aud {claims.get('aud')!r}, not exactly {MCP}"
+        assert claims["azp"] == WEB, claims
+        r = refresh(REALM, WEB, tok["refresh_token"])
+        assert r.status == 200 and aud(r.json()["access_token"]) == [MCP], f"plain refresh: {r.status} {r.text[:300]}"
+        r = refresh(REALM, WEB, r.json()["refresh_token"], MCP)
+        assert r.status == 200 and aud(r.json()["access_token"]) == [MCP], f"refresh naming it: {r.status} {r.text[:300]}"
+        latest = r.json()["refresh_token"]
+        other = refresh(REALM, WEB, latest, MCP_PREFIX + "weather")
+        assert other.status == 400 and other.json().get("error") == "invalid_target", (
+            f"refresh naming another allowed resource: {other.status} {other.text[:300]}")
+        r = refresh(REALM, WEB, latest)
+        assert r.status == 200 and aud(r.json()["access_token"]) == [MCP], "the grant did not survive the refusal"
+        under = code_for(REALM, WEB, MCP_PREFIX + "weather")
+        assert aud(under["access_token"]) == [MCP_PREFIX + "weather"], aud(under["access_token"])
+        return (f"aud={claims['aud']!r} azp={claims['azp']}; refresh keeps it, naming it keeps it, naming "
+                f"{MCP_PREFIX}weather → 400 {other.json()['error']} ({other.json().get('error_description')}); "
+                f"{MCP_PREFIX}weather under the prefix entry → aud {aud(under['access_token'])}")
+
+    def resource_not_allowed():
+        v, c = K.pkce_pair()
+        bad = "http://127.0.0.1:18080/other"
+        r = K.Browser().get(K.authorize_url(kc, REALM, WEB, WEB_CB, c, state="rs1", extra={"resource": bad}))
+        assert r.status in (302, 303) and r.location, f"no redirect: {r.status} {page_error(r.text)}"
+        assert r.location.startswith(WEB_CB + "?"), f"redirected elsewhere: {r.location}"
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(r.location).query)
+        assert q.get("error") == ["invalid_target"], q
+        assert q.get("state") == ["rs1"], q
+        assert "code" not in q, q
+        # Climbing out of a prefix entry is refused too.
+        climb = K.Browser().get(K.authorize_url(kc, REALM, WEB, WEB_CB, c, extra={"resource": MCP_PREFIX + "../admin"}))
+        assert climb.location and "error=invalid_target" in climb.location, f"{climb.status} {climb.location}"
+        return (f"{r.status} to the client's redirect_uri with error=invalid_target, "
+                f"error_description={q.get('error_description', [''])[0]!r}, state echoed; {MCP_PREFIX}../admin refused too")
+
+    def no_resource_as_today():
+        here = code_for(REALM, WEB)
+        plain = code_for(JWT_REALM, WEB)
+        ignored = code_for(JWT_REALM, WEB, MCP)
+        assert aud(here["access_token"]) == aud(plain["access_token"]), (aud(here["access_token"]),
+                                                                         aud(plain["access_token"]))
+        assert aud(ignored["access_token"]) == aud(plain["access_token"]), "without the setting, resource changed aud"
+        r = refresh(REALM, WEB, here["refresh_token"])
+        assert r.status == 200 and aud(r.json()["access_token"]) == aud(plain["access_token"]), r.text[:300]
+        widen = refresh(REALM, WEB, r.json()["refresh_token"], MCP)
+        assert widen.status == 400 and widen.json().get("error") == "invalid_target", (
+            f"a refresh added a resource the authorization never named: {widen.status} {widen.text[:300]}")
+        return (f"no resource: aud {aud(here['access_token'])} as in {JWT_REALM} (no setting), where a resource is "
+                f"ignored (aud {aud(ignored['access_token'])}); a refresh cannot add one (400 invalid_target)")
+
+    def database_client_with_resource():
+        plain = aud(code_for(REALM, "db-client")["access_token"])
+        for resource in (MCP, "https://not-allowed.example/api"):
+            named = code_for(REALM, "db-client", resource)
+            assert aud(named["access_token"]) == plain, (resource, aud(named["access_token"]), plain)
+            r = refresh(REALM, "db-client", named["refresh_token"], MCP_PREFIX + "weather")
+            assert r.status == 200 and aud(r.json()["access_token"]) == plain, (
+                f"db-client refresh naming a resource: {r.status} {r.text[:300]}")
+        return (f"db-client: aud {plain} without a resource, with an allowed one and with one not allowed; "
+                f"refresh naming one: 200, same aud")
+
+    def bad_setting_refused():
+        comps = kc.admin("GET", f"{REALM}/components?type=org.keycloak.storage.client.ClientStorageProvider").json()
+        comp = next(c for c in comps if c["providerId"] == "cimd")
+        bad = dict(comp, config=dict(comp["config"], allowed_resources=[MCP, "https://mcp.example.com/api?tenant=1"]))
+        r = kc.admin("PUT", f"{REALM}/components/{comp['id']}", body=bad)
+        after = kc.admin("GET", f"{REALM}/components/{comp['id']}").json()
+        # Keycloak keeps a multivalued setting's values unordered.
+        assert sorted(after["config"].get("allowed_resources", [])) == sorted(ALLOWED_RESOURCES), after["config"]
+        assert r.status == 400, f"saved: {r.status} {r.text[:300]}"
+        assert "must not have a query" in r.text and "allowed_resources" in r.text, r.text[:300]
+        return f"{r.status}: {r.text[:200]}; the component kept its setting"
+
+    if not builtin:
+        res.case("resource (RFC 8707) → a URL client's aud is exactly it; refresh keeps it, narrows to it, refuses "
+                 "another (invalid_target)", resource_binds_tokens)
+        res.case("resource not allowed → invalid_target redirected to the client", resource_not_allowed)
+        res.case("no resource → audience as today (same as a realm without allowed_resources)", no_resource_as_today)
+        res.case("database client with a resource → unchanged", database_client_with_resource)
+        res.case("allowed_resources with a query → component save refused with the rule", bad_setting_refused)
 
     def restart():
         fetches_before = host.count(WEB)

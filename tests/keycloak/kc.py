@@ -78,10 +78,11 @@ class Browser:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect(),
                                                   urllib.request.ProxyHandler({}))
 
-    def request(self, method, url, form=None, headers=None, timeout=60):
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
+    def request(self, method, url, form=None, headers=None, timeout=60, data=None):
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
         req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-        if data is not None:
+        if form is not None:
             req.add_header("Content-Type", "application/x-www-form-urlencoded")
         try:
             with self.opener.open(req, timeout=timeout) as r:
@@ -213,10 +214,14 @@ class Keycloak:
         assert r.status == 200, r.text
         return r.json()["access_token"]
 
-    def admin(self, method, path, token=None, form=None):
+    def admin(self, method, path, token=None, form=None, body=None):
+        """An admin REST call; `body`, if given, is sent as JSON."""
         token = token or self.admin_token()
-        return Browser().request(method, f"{self.base}/admin/realms/{path}", form=form,
-                                 headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return Browser().request(method, f"{self.base}/admin/realms/{path}", form=form, headers=headers,
+                                 data=None if body is None else json.dumps(body).encode())
 
     def endpoints(self, realm):
         base = f"{self.base}/realms/{realm}/protocol/openid-connect"
@@ -231,18 +236,19 @@ def install(dist_zip_dir, target):
     return target
 
 
-def authorize_url(kc, realm, client_id, redirect_uri, challenge, state="s1", scope="openid"):
+def authorize_url(kc, realm, client_id, redirect_uri, challenge, state="s1", scope="openid", extra=None):
+    """The authorization request's URL; `extra`: more parameters (e.g. RFC 8707's resource)."""
     q = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope,
-         "state": state, "code_challenge": challenge, "code_challenge_method": "S256"}
+         "state": state, "code_challenge": challenge, "code_challenge_method": "S256", **(extra or {})}
     return kc.endpoints(realm)["auth"] + "?" + urllib.parse.urlencode(q)
 
 
 def login(browser, kc, realm, client_id, redirect_uri, username="alice", password="alice-password", consent=True,
-          scope="openid"):
+          scope="openid", extra=None):
     """Authorization request → login form → consent page → redirect with code. Returns a dict of what happened."""
     verifier, challenge = pkce_pair()
     out = {"verifier": verifier}
-    r = browser.get(authorize_url(kc, realm, client_id, redirect_uri, challenge, scope=scope))
+    r = browser.get(authorize_url(kc, realm, client_id, redirect_uri, challenge, scope=scope, extra=extra))
     out["authorize"] = r
     if r.status != 200:
         return out

@@ -26,6 +26,9 @@ import java.util.List;
  * boolean, a number a number, a list a list, JSON text JSON), and the engine refuses unknown keys, wrong types
  * and out-of-range values with a sentence naming the key. Unset or empty settings are left out, so the engine's
  * defaults apply.
+ *
+ * <p>After the engine's keys come the settings of the extension itself ({@link #EXTENSION_SETTINGS}, e.g.
+ * {@link AllowedResources#KEY}), which only Keycloak has and the engine never sees.
  */
 public final class CimdConfig {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,6 +41,12 @@ public final class CimdConfig {
     }
 
     static final List<Setting> SETTINGS = settingsOf(CimdEngine.configSchema());
+
+    /**
+     * The component's settings that are the extension's own, not engine keys: listed after the engine's in the
+     * admin console, never handed to the engine, each described once, by the class that reads it.
+     */
+    static final List<ProviderConfigProperty> EXTENSION_SETTINGS = List.of(AllowedResources.property());
 
     /** The settings for the engine's schema JSON. */
     static List<Setting> settingsOf(String schemaJson) {
@@ -99,6 +108,7 @@ public final class CimdConfig {
             }
             out.add(p);
         }
+        out.addAll(EXTENSION_SETTINGS);
         return Collections.unmodifiableList(out);
     }
 
@@ -111,15 +121,7 @@ public final class CimdConfig {
     public static String toEngineJson(ComponentModel model) {
         ObjectNode out = JSON.createObjectNode();
         for (Setting s : SETTINGS) {
-            List<String> values = model.getConfig() == null ? null : model.getConfig().get(s.key());
-            List<String> present = new ArrayList<>();
-            if (values != null) {
-                for (String v : values) {
-                    if (v != null && !v.isBlank()) {
-                        present.add(v.trim());
-                    }
-                }
-            }
+            List<String> present = valuesOf(model, s.key());
             if (present.isEmpty()) {
                 continue;
             }
@@ -135,13 +137,7 @@ public final class CimdConfig {
                 }
                 case LIST -> {
                     ArrayNode list = out.putArray(s.key());
-                    for (String v : present) {
-                        for (String item : v.split("##")) {
-                            if (!item.isBlank()) {
-                                list.add(item.trim());
-                            }
-                        }
-                    }
+                    listOf(model, s.key()).forEach(list::add);
                 }
                 case JSON -> {
                     try {
@@ -155,6 +151,36 @@ public final class CimdConfig {
             }
         }
         return out.toString();
+    }
+
+    /** A setting's non-blank values, trimmed, in order. */
+    private static List<String> valuesOf(ComponentModel model, String key) {
+        List<String> values = model.getConfig() == null ? null : model.getConfig().get(key);
+        List<String> present = new ArrayList<>();
+        if (values != null) {
+            for (String v : values) {
+                if (v != null && !v.isBlank()) {
+                    present.add(v.trim());
+                }
+            }
+        }
+        return present;
+    }
+
+    /**
+     * A list setting's items: the values of a realm import or the REST API (one item each), and the admin console's
+     * multivalued form field (all items in one value, joined with {@code ##}).
+     */
+    public static List<String> listOf(ComponentModel model, String key) {
+        List<String> items = new ArrayList<>();
+        for (String v : valuesOf(model, key)) {
+            for (String item : v.split("##")) {
+                if (!item.isBlank()) {
+                    items.add(item.trim());
+                }
+            }
+        }
+        return items;
     }
 
     /** True when the component runs with the development-only loopback exception. */

@@ -1,16 +1,20 @@
 package dev.cimd.keycloak.storage;
 
 import dev.cimd.keycloak.shared.EngineRegistry;
+import dev.cimd.keycloak.shared.UrlClientIds;
+import dev.cimd.keycloak.config.AllowedResources;
 import dev.cimd.keycloak.config.CimdConfig;
 import dev.cimd.keycloak.jni.CimdEngine;
 
 import org.keycloak.component.ComponentModel;
 import org.keycloak.component.ComponentValidationException;
+import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.storage.CacheableStorageProviderModel;
+import org.keycloak.storage.StorageId;
 import org.keycloak.storage.client.ClientStorageProvider;
 import org.keycloak.storage.client.ClientStorageProviderFactory;
 import org.keycloak.storage.client.ClientStorageProviderModel;
@@ -54,8 +58,8 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
     }
 
     /**
-     * Checks the settings by building an engine from them (the engine is the one place that knows the rules),
-     * and pins the component's Keycloak cache policy to NO_CACHE: freshness is the engine's job (HTTP caching
+     * Checks the settings by building an engine from them (the engine is the one place that knows the rules) and
+     * the extension's own settings ({@link AllowedResources}) by reading them, and pins the component's Keycloak cache policy to NO_CACHE: freshness is the engine's job (HTTP caching
      * headers, TTL bounds, stale windows), and Keycloak's realm cache would keep a stale copy of a client.
      */
     @Override
@@ -63,6 +67,7 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
             throws ComponentValidationException {
         try {
             CimdEngine.create(CimdConfig.toEngineJson(model)).close();
+            AllowedResources.of(model);
         } catch (IllegalArgumentException e) {
             throw new ComponentValidationException("cimd: " + e.getMessage());
         }
@@ -141,6 +146,24 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
             found.put(realm.getId(), new Known(byId, component));
         }
         return Optional.of(component);
+    }
+
+    /**
+     * The realm's cimd component, if {@code client} is a URL client that component serves; empty for database
+     * clients (even one whose client_id is a URL) and for clients of other storage providers.
+     */
+    public static Optional<Component> serving(KeycloakSession session, ClientModel client) {
+        if (client == null || !UrlClientIds.isCandidate(client.getClientId()) || client.getId() == null
+                || StorageId.isLocalStorage(client.getId())) {
+            return Optional.empty();
+        }
+        CimdClientStorageProviderFactory factory = of(session);
+        RealmModel realm = client.getRealm();
+        if (factory == null || realm == null) {
+            return Optional.empty();
+        }
+        String provider = StorageId.providerId(client.getId());
+        return factory.componentOf(session, realm).filter(c -> c.model().getId().equals(provider));
     }
 
     /** A realm's component as found, and the model object of the realm cache it was found from. */

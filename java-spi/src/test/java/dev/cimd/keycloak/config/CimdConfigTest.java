@@ -23,7 +23,10 @@ class CimdConfigTest {
 
     @Test
     void everyEngineKeyIsASettingOfTheSameNameAndKind() throws Exception {
-        List<ProviderConfigProperty> properties = CimdConfig.configProperties();
+        List<ProviderConfigProperty> all = CimdConfig.configProperties();
+        // The engine's keys first, then the extension's own settings.
+        List<ProviderConfigProperty> properties = all.subList(0, all.size() - CimdConfig.EXTENSION_SETTINGS.size());
+        assertEquals(CimdConfig.EXTENSION_SETTINGS, all.subList(properties.size(), all.size()));
         List<String> names = properties.stream().map(ProviderConfigProperty::getName).toList();
         List<String> keys = new java.util.ArrayList<>();
         for (JsonNode k : schema()) {

@@ -6,9 +6,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.keycloak.component.ComponentModel;
+import org.keycloak.component.ComponentValidationException;
 import org.keycloak.models.RealmModel;
 import org.keycloak.storage.client.ClientStorageProvider;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
@@ -116,5 +118,17 @@ class CimdClientStorageProviderFactoryTest {
         CimdClientStorageProviderFactory.Component again = factory.componentOf(realm).orElseThrow();
         assertNotSame(first.engine(), again.engine());
         assertTrue(again.engine().stats().isObject());
+    }
+
+    @Test
+    void savingAComponentWithABadAllowedResourceIsRefusedWithTheEntryAndTheRule() {
+        ComponentModel m = cimd("comp-1", true, null);
+        m.getConfig().put("allowed_resources", List.of("http://127.0.0.1:18080/mcp", "https://mcp.example.com/?x=1"));
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> factory.validateConfiguration(null, realm, m));
+        assertEquals("cimd: allowed_resources: \"https://mcp.example.com/?x=1\" must not have a query (RFC 8707 §2)",
+                e.getMessage());
+        m.getConfig().put("allowed_resources", List.of("http://127.0.0.1:18080/mcp", "https://mcp.example.com/"));
+        factory.validateConfiguration(null, realm, m);
     }
 }

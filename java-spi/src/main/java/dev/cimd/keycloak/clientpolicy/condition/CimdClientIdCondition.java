@@ -10,12 +10,15 @@ import org.keycloak.services.clientpolicy.ClientPolicyEvent;
 import org.keycloak.services.clientpolicy.ClientPolicyException;
 import org.keycloak.services.clientpolicy.ClientPolicyVote;
 import org.keycloak.services.clientpolicy.condition.AbstractClientPolicyConditionProvider;
+import org.keycloak.services.clientpolicy.context.AuthorizationRequestContext;
 import org.keycloak.services.clientpolicy.context.PreAuthorizationRequestContext;
 
 /**
  * True for an authorization request whose URL-shaped client_id ({@link UrlClientIds}) the realm's cimd engine
- * rejects, together with the request's redirect_uri, before Keycloak looks the client up. The executor
- * ({@code cimd-resolve}) then shows the engine's precise error.
+ * rejects, together with the request's redirect_uri, before Keycloak looks the client up, and for a URL client's
+ * authorization request whose {@code resource} the realm does not allow
+ * ({@link dev.cimd.keycloak.config.AllowedResources}). The executor ({@code cimd-resolve}) then shows the engine's
+ * precise error, or redirects {@code invalid_target} to the client.
  *
  * <p>The engine is asked here, not in the executor, for speed: Keycloak parses a matching policy's profiles and
  * builds its executors on every request, so a condition that matched every URL client would make each of their
@@ -44,6 +47,11 @@ public final class CimdClientIdCondition
         if (context.getEvent() == ClientPolicyEvent.PRE_AUTHORIZATION_REQUEST
                 && context instanceof PreAuthorizationRequestContext pre && UrlClientIds.isCandidate(pre.getClientId())
                 && CimdResolveExecutor.rejection(session, pre) != null) {
+            return ClientPolicyVote.YES;
+        }
+        if (context.getEvent() == ClientPolicyEvent.AUTHORIZATION_REQUEST
+                && context instanceof AuthorizationRequestContext authz
+                && CimdResolveExecutor.resourceRefusal(session, authz) != null) {
             return ClientPolicyVote.YES;
         }
         return ClientPolicyVote.ABSTAIN;

@@ -7,17 +7,21 @@ import dev.cimd.keycloak.storage.CimdClientStorageProviderFactory;
 import dev.cimd.keycloak.shared.CimdLog;
 import dev.cimd.keycloak.shared.CimdMessages;
 import dev.cimd.keycloak.shared.RequestAnswers;
+import dev.cimd.keycloak.token.ResourceGrants;
 
 import jakarta.ws.rs.core.Response;
 
+import org.keycloak.OAuthErrorException;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.protocol.oidc.OIDCLoginProtocol;
+import org.keycloak.protocol.oidc.endpoints.request.AuthorizationEndpointRequest;
 import org.keycloak.representations.idm.ClientPolicyExecutorConfigurationRepresentation;
 import org.keycloak.services.clientpolicy.ClientPolicyContext;
 import org.keycloak.services.clientpolicy.ClientPolicyEvent;
 import org.keycloak.services.clientpolicy.ClientPolicyException;
+import org.keycloak.services.clientpolicy.context.AuthorizationRequestContext;
 import org.keycloak.services.clientpolicy.context.PreAuthorizationRequestContext;
 import org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider;
 import org.keycloak.storage.StorageId;
@@ -35,6 +39,9 @@ import java.util.Optional;
  * <p>The same engine serves the storage provider right after, so a successful resolution here makes the client
  * lookup a cache hit: one fetch per client, not two. A URL client_id registered in the realm database (a
  * conventional client whose id happens to be a URL) is left alone, and never fetched.
+ *
+ * <p>At {@code AUTHORIZATION_REQUEST} it refuses a URL client's {@code resource} that the realm does not allow
+ * ({@link ResourceGrants}) with {@code invalid_target}, which Keycloak redirects to the client.
  */
 public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<ClientPolicyExecutorConfigurationRepresentation> {
     private final KeycloakSession session;
@@ -50,6 +57,15 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
 
     @Override
     public void executeOnEvent(ClientPolicyContext context) throws ClientPolicyException {
+        if (context.getEvent() == ClientPolicyEvent.AUTHORIZATION_REQUEST
+                && context instanceof AuthorizationRequestContext authz) {
+            String refusal = resourceRefusal(session, authz);
+            if (refusal != null) {
+                // Keycloak redirects this error to the client's (verified) redirect_uri.
+                throw new ClientPolicyException(OAuthErrorException.INVALID_TARGET, refusal);
+            }
+            return;
+        }
         if (context.getEvent() != ClientPolicyEvent.PRE_AUTHORIZATION_REQUEST
                 || !(context instanceof PreAuthorizationRequestContext pre) || pre.getClientId() == null) {
             return;
@@ -120,6 +136,17 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
         } catch (IllegalStateException e) {
             return null;
         }
+    }
+
+    /**
+     * Why a URL client's authorization request names a resource the realm does not allow, or null
+     * ({@link ResourceGrants#refusalAtAuthorization}). Asked at {@code AUTHORIZATION_REQUEST}, when the client and its
+     * redirect_uri are known, so that the refusal goes back to the client as {@code invalid_target}.
+     */
+    public static String resourceRefusal(KeycloakSession session, AuthorizationRequestContext authz) {
+        AuthorizationEndpointRequest request = authz.getAuthorizationEndpointRequest();
+        return request == null || request.getResource() == null ? null
+                : ResourceGrants.refusalAtAuthorization(session, authz.getClient(), request.getResource());
     }
 
     /** The text of the error page: the stable code first, then the sentence naming the rule. */

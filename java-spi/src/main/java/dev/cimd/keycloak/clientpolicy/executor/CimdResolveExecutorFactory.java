@@ -17,7 +17,8 @@ public final class CimdResolveExecutorFactory
     private static final About<ClientPolicyExecutorProvider> ABOUT = new About<>(PROVIDER_ID,
             "Resolves URL client_ids with the realm's cimd engine before the client lookup and shows the precise"
                     + " cimd error (code and rule) instead of \"Client not found\"; never redirects to an unverified"
-                    + " redirect_uri.",
+                    + " redirect_uri; refuses a URL client's resource (RFC 8707) that the cimd component's"
+                    + " allowed_resources does not list with invalid_target, redirected to the client.",
             List.of(), CimdResolveExecutor::new);
 
     @Override
