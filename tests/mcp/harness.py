@@ -245,6 +245,7 @@ def main():
             "access_token_lifespan_s": ACCESS_TOKEN_LIFESPAN, "refresh_after_s": args.refresh_after}
     timings, state = {}, {}
     try:
+        results.case("-", "the MCP server's token check (tokens signed here): the right one only", server_check)
         results.case("-", "setup: document host, Keycloak with the extension, MCP servers A and B, chromium",
                      lambda: setup(args, clients, meta, started, state))
         if "env" in state:
@@ -268,6 +269,12 @@ def main():
     print(f"mcp-e2e: {len(passed)} passed, {len(failed)} failed; "
           f"SDKs: {', '.join(clients)}" + (f"; not present: {', '.join(absent)}" if absent else ""), flush=True)
     return 1 if failed or not results.rows else 0
+
+
+def server_check():
+    import server
+    reasons = server.self_check()
+    return "; ".join(f"{case}: {reason}" for case, reason in reasons.items())
 
 
 def setup(args, clients, meta, started, state):

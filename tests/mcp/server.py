@@ -6,8 +6,9 @@ It serves Streamable HTTP at http://127.0.0.1:PORT/mcp and, through the SDK's re
 protected resource metadata at /.well-known/oauth-protected-resource/mcp naming the realm as its authorization
 server, and 401 answers whose WWW-Authenticate names that metadata. Every bearer token is verified here, strictly:
 RS256 signature with a key of the realm's JWKS, `iss` equal to the realm's issuer, `exp` (and `iat`) present and
-not past, and `aud` equal to, or a list containing, this server's own resource URL. Anything else is refused
-(the SDK answers 401 invalid_token).
+not past, and `aud` equal to this server's own resource URL (a string, or a list of that one string). Anything
+else is refused (the SDK answers 401 invalid_token). self_check() proves those decisions on tokens it signs itself
+(the harness runs it as a case).
 
 The tool `whoami` (no arguments) answers one text content: the JSON of the verified token's claims sub, aud, azp,
 jti, iat, exp and scope (null when absent).
@@ -59,9 +60,15 @@ class StrictJwtVerifier:
 
     def _verify(self, token):
         key = self.jwks.get_signing_key_from_jwt(token)
-        return jwt.decode(token, key.key, algorithms=["RS256"], issuer=self.issuer, audience=self.resource,
-                          options={"require": ["exp", "iat", "iss", "aud"], "verify_signature": True,
-                                   "verify_exp": True, "verify_iss": True, "verify_aud": True}, leeway=0)
+        claims = jwt.decode(token, key.key, algorithms=["RS256"], issuer=self.issuer, audience=self.resource,
+                            options={"require": ["exp", "iat", "iss", "aud"], "verify_signature": True,
+                                     "verify_exp": True, "verify_iss": True, "verify_aud": True}, leeway=0)
+        # PyJWT accepts an aud list that contains this resource among others; a token for this server only is
+        # what the suite asks for.
+        aud = claims["aud"]
+        if (aud if isinstance(aud, list) else [aud]) != [self.resource]:
+            raise jwt.InvalidAudienceError(f"aud {aud!r} is not exactly {self.resource}")
+        return claims
 
     async def verify_token(self, token):
         try:
@@ -74,6 +81,45 @@ class StrictJwtVerifier:
         return AccessToken(token=token, client_id=claims.get("azp") or "", scopes=(claims.get("scope") or "").split(),
                            expires_at=claims["exp"], resource=self.resource, subject=claims.get("sub"),
                            claims=claims)
+
+
+def self_check():
+    """The verifier against tokens signed here (a key of its own standing in for the realm's JWKS): accepts the
+    right one, refuses every other. Returns {case: reason}; raises AssertionError on a wrong decision."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    issuer, resource = "http://localhost:1/realms/r", "http://127.0.0.1:1/mcp"
+    key, other_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+
+    class Jwks:
+        def get_signing_key_from_jwt(self, token):
+            return type("Key", (), {"key": key.public_key()})
+
+    class Notes:
+        def write(self, **entry):
+            self.last = entry
+
+    verifier = StrictJwtVerifier.__new__(StrictJwtVerifier)
+    verifier.issuer, verifier.resource, verifier.recorder, verifier.jwks = issuer, resource, Notes(), Jwks()
+    now = int(time.time())
+
+    def token(signer=key, alg="RS256", **claims):
+        c = {"iss": issuer, "aud": resource, "exp": now + 60, "iat": now, "azp": "https://c.example/c.json"}
+        c.update(claims)
+        return jwt.encode({k: v for k, v in c.items() if v is not None}, signer, algorithm=alg)
+
+    cases = {"right": (token(), True), "aud as a one-entry list": (token(aud=[resource]), True),
+             "another aud": (token(aud="http://127.0.0.1:2/mcp"), False),
+             "aud with another entry": (token(aud=[resource, "account"]), False), "no aud": (token(aud=None), False),
+             "expired": (token(exp=now - 1), False), "no exp": (token(exp=None), False),
+             "another issuer": (token(iss="http://localhost:1/realms/other"), False),
+             "another key": (token(signer=other_key), False), "HS256": (token(signer="k" * 32, alg="HS256"), False)}
+    out = {}
+    for name, (t, accept) in cases.items():
+        accepted = anyio.run(verifier.verify_token, t) is not None
+        assert accepted == accept, f"{name}: {'accepted' if accepted else 'refused'} ({verifier.recorder.last})"
+        out[name] = verifier.recorder.last["reason"]
+    return out
 
 
 def _unverified(token):
