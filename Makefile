@@ -19,6 +19,7 @@ export CIMD_TEST_ORIGIN := $(CURDIR)/$(TEST_ORIGIN)
 	python-venv python-test python-bench-venv python-bench go-deps go-lib go-test go-bench \
 	java-deps java-native java-jar java-unit java-e2e java-test keycloak-cluster-test keycloak-builtin-e2e keycloak-bench keycloak-profile \
 	hardening-test proptest fuzz-smoke fuzz soak-short soak memory-bench plots bench-smoke keycloak-bench-smoke \
+	mcp-deps mcp-e2e \
 	asan-lib sanitizer-test c-asan python-asan go-asan
 
 ## make demo: Keycloak with the extension, a sample client document on a loopback HTTPS host, a scripted login.
@@ -31,7 +32,8 @@ demo-cli: release
 
 ## make test: every test of every part, the fuzz and fault-soak smokes, every benchmark once in a smoke mode (no
 ## figure asserted) and the bindings under AddressSanitizer.
-test: lint rust-test c-test conformance python-test go-test fuzz-smoke soak-short sanitizer-test java-test keycloak-cluster-test bench-smoke
+test: lint rust-test c-test conformance python-test go-test fuzz-smoke soak-short sanitizer-test java-test \
+	keycloak-cluster-test mcp-e2e bench-smoke
 	@echo "make test: all suites passed"
 
 rust-deps:
@@ -236,6 +238,24 @@ keycloak-bench-smoke: java-jar test-origin
 ## Where a login page's CPU goes per client kind (async-profiler in the bench server; docs/benchmarks-keycloak.md).
 keycloak-profile: java-jar test-origin
 	scripts/keycloak-profile.sh
+
+## The MCP end-to-end suite (tests/mcp/harness.py): each MCP SDK's own client (Python; TypeScript and Go when
+## tests/mcp/clients/build.sh is here) against Keycloak with the extension, a loopback HTTPS document host and a
+## minimal MCP server, the user's part done by headless chromium; inside the namespace (scripts/mcp-e2e.sh).
+# Every Python package pinned in tests/mcp/requirements.txt (mcp 2.3.0, PyJWT 2.15.1, selenium 4.51.0 and what they
+# pull in), in the suite's own venv. Debian's chromium and chromium-driver are installed with apt-get only when
+# missing (the suite drives /usr/bin/chromium through /usr/bin/chromedriver; Selenium Manager downloads nothing).
+MCP_VENV := .cache/mcp-venv
+mcp-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "mcp-deps: installing chromium and chromium-driver (Debian packages)"; \
+	  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	test -x $(MCP_VENV)/bin/python || $(PYTHON) -m venv $(MCP_VENV)
+	$(MCP_VENV)/bin/pip install --quiet -r tests/mcp/requirements.txt
+
+mcp-e2e: java-jar test-origin mcp-deps
+	scripts/keycloak-dist.sh >/dev/null
+	MCP_VENV=$(MCP_VENV) scripts/mcp-e2e.sh
 
 # -- Hardening (issue 7): property tests, fuzz smoke, fault soak, memory bounds, sanitizers (docs/security.md).
 # `make test` runs fuzz-smoke, soak-short and sanitizer-test (the property tests run there through `cargo test`,
