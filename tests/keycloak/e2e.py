@@ -496,10 +496,10 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
                 "next version drops it; INFO lines for first sight and change")
     res.case("changed metadata: new redirect URI honoured, change logged", changed_metadata_logged)
 
-    def code_for(realm, client_id, resource=None):
+    def code_for(realm, client_id, resource=None, scope="openid"):
         """Login and code exchange (naming the resource there too, as the MCP SDKs do); the token response."""
         extra = {"resource": resource} if resource else None
-        out = K.login(K.Browser(), kc, realm, client_id, WEB_CB, extra=extra)
+        out = K.login(K.Browser(), kc, realm, client_id, WEB_CB, extra=extra, scope=scope)
         last = out.get("after_consent") or out.get("after_login") or out["authorize"]
         assert out.get("code"), f"{client_id} in {realm}: no code: {last.status} {out.get('redirect') or page_error(last.text)}"
         t = K.token(kc, realm, {"grant_type": "authorization_code", "code": out["code"], "redirect_uri": WEB_CB,
@@ -535,6 +535,19 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         return (f"aud={claims['aud']!r} azp={claims['azp']}; refresh keeps it, naming it keeps it, naming "
                 f"{MCP_PREFIX}weather → 400 {other.json()['error']} ({other.json().get('error_description')}); "
                 f"{MCP_PREFIX}weather under the prefix entry → aud {aud(under['access_token'])}")
+
+    def offline_resource_kept():
+        # The Python and Go MCP SDKs ask for offline_access: Keycloak refreshes an offline token through another
+        # path (the client session comes from the offline store), and the audience must survive it too.
+        tok = code_for(REALM, WEB, MCP, scope="openid offline_access")
+        assert K.decode_jwt(tok["refresh_token"]).get("typ") == "Offline", "not an offline token"
+        assert aud(tok["access_token"]) == [MCP], aud(tok["access_token"])
+        r = refresh(REALM, WEB, tok["refresh_token"])
+        assert r.status == 200 and aud(r.json()["access_token"]) == [MCP], (
+            f"offline refresh: {r.status} aud {aud(r.json()['access_token']) if r.status == 200 else r.text[:300]}")
+        other = refresh(REALM, WEB, r.json()["refresh_token"], MCP_PREFIX + "weather")
+        assert other.status == 400 and other.json().get("error") == "invalid_target", other.text[:300]
+        return f"offline refresh keeps aud {aud(r.json()['access_token'])}; naming another → 400 invalid_target"
 
     def resource_not_allowed():
         v, c = K.pkce_pair()
@@ -593,6 +606,7 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
     if not builtin:
         res.case("resource (RFC 8707) → a URL client's aud is exactly it; refresh keeps it, narrows to it, refuses "
                  "another (invalid_target)", resource_binds_tokens)
+        res.case("offline_access with a resource → the offline refresh keeps aud", offline_resource_kept)
         res.case("resource not allowed → invalid_target redirected to the client", resource_not_allowed)
         res.case("no resource → audience as today (same as a realm without allowed_resources)", no_resource_as_today)
         res.case("database client with a resource → unchanged", database_client_with_resource)

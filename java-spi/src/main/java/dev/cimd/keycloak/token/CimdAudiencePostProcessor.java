@@ -2,8 +2,11 @@ package dev.cimd.keycloak.token;
 
 import dev.cimd.keycloak.config.AllowedResources;
 
+import jakarta.ws.rs.core.MultivaluedMap;
+
 import org.keycloak.OAuth2Constants;
 import org.keycloak.OAuthErrorException;
+import org.keycloak.http.HttpRequest;
 import org.keycloak.models.AuthenticatedClientSessionModel;
 import org.keycloak.models.ClientSessionContext;
 import org.keycloak.models.KeycloakSession;
@@ -42,11 +45,14 @@ public final class CimdAudiencePostProcessor implements TokenPostProcessor {
         if (csc == null || ctx.accessToken() == null) {
             return;
         }
+        // Keycloak names the grant type in the context for a code exchange and an online refresh, but not for the
+        // refresh of an offline token (its client session is loaded from the offline store without it): there the
+        // refresh token of the request says what this is.
         String grantType = csc.getAttribute(OAuth2Constants.GRANT_TYPE, String.class);
         List<String> granted;
-        if (OAuth2Constants.AUTHORIZATION_CODE.equals(grantType) && ctx.code() != null) {
+        if (isGrant(grantType, OAuth2Constants.AUTHORIZATION_CODE) && ctx.code() != null) {
             granted = ctx.code().getResource() == null ? List.of() : List.of(ctx.code().getResource());
-        } else if (OAuth2Constants.REFRESH_TOKEN.equals(grantType) && ctx.requestRefreshToken() != null) {
+        } else if (isGrant(grantType, OAuth2Constants.REFRESH_TOKEN) && ctx.requestRefreshToken() != null) {
             granted = grantOf(ctx.requestRefreshToken());
         } else {
             return;
@@ -57,7 +63,7 @@ public final class CimdAudiencePostProcessor implements TokenPostProcessor {
         if (allowed.isEmpty()) {
             return;
         }
-        String requested = csc.getAttribute(OAuth2Constants.RESOURCE, String.class);
+        String requested = requestedResource(csc);
         ResourceGrants.Outcome outcome = ResourceGrants.decide(granted, requested, allowed.get());
         if (outcome.refusal() != null) {
             throw new TokenInterceptorException(OAuthErrorException.INVALID_TARGET, outcome.refusal());
@@ -69,6 +75,28 @@ public final class CimdAudiencePostProcessor implements TokenPostProcessor {
         if (ctx.refreshToken() != null) {
             ctx.refreshToken().getOtherClaims().put(GRANT_CLAIM, outcome.grant());
         }
+    }
+
+    /**
+     * The token request's {@code resource}: from the context where Keycloak put it, else (an offline token's refresh,
+     * whose context Keycloak leaves bare) from the request's form.
+     */
+    private String requestedResource(ClientSessionContext csc) {
+        String named = csc.getAttribute(OAuth2Constants.RESOURCE, String.class);
+        if (named != null) {
+            return named;
+        }
+        HttpRequest request = session.getContext() == null ? null : session.getContext().getHttpRequest();
+        if (request == null || !"POST".equals(request.getHttpMethod())) {
+            return null;
+        }
+        MultivaluedMap<String, String> form = request.getDecodedFormParameters();
+        return form == null ? null : form.getFirst(OAuth2Constants.RESOURCE);
+    }
+
+    /** The grant type is {@code expected}, or unnamed (an offline token's refresh). */
+    private static boolean isGrant(String grantType, String expected) {
+        return grantType == null || expected.equals(grantType);
     }
 
     /** The resources a refresh token's grant is for: its {@value #GRANT_CLAIM} claim, a list or one string. */

@@ -5,8 +5,13 @@ import dev.cimd.keycloak.testing.CimdRealm;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import jakarta.ws.rs.core.MultivaluedHashMap;
+import jakarta.ws.rs.core.MultivaluedMap;
+
 import org.keycloak.OAuth2Constants;
 import org.keycloak.OAuthErrorException;
+import org.keycloak.http.HttpRequest;
+import org.keycloak.models.KeycloakContext;
 import org.keycloak.models.AuthenticatedClientSessionModel;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.ClientSessionContext;
@@ -92,6 +97,33 @@ class CimdAudiencePostProcessorTest {
                         PREFIX + "weather"));
         assertEquals(OAuthErrorException.INVALID_TARGET, e.getError());
         assertTrue(e.getDescription().contains("was not granted"), e.getDescription());
+    }
+
+    @Test
+    void anOfflineTokensRefreshKeepsTheAudienceThoughKeycloakNamesNoGrantType() {
+        // Keycloak 26.7.3 leaves the grant type out of the context when it refreshes an offline token (found by the
+        // MCP suite: the Python and Go SDKs ask for offline_access, and their refreshed tokens lost the audience).
+        Issued code = run(realm.urlClient(WEB), OAuth2Constants.AUTHORIZATION_CODE, MCP, null, null);
+        Issued refreshed = run(realm.urlClient(WEB), null, null, code.refresh(), null);
+        assertArrayEquals(new String[] {MCP}, refreshed.access().getAudience());
+        assertEquals(List.of(MCP), CimdAudiencePostProcessor.grantOf(refreshed.refresh()));
+        assertEquals(OAuthErrorException.INVALID_TARGET, assertThrows(TokenInterceptorException.class,
+                () -> run(realm.urlClient(WEB), null, null, code.refresh(), PREFIX + "weather")).getError());
+
+        // Nor does Keycloak put the request's resource in that context: the form of the token request says it.
+        KeycloakContext context = mock(KeycloakContext.class);
+        HttpRequest request = mock(HttpRequest.class);
+        MultivaluedMap<String, String> form = new MultivaluedHashMap<>();
+        form.putSingle(OAuth2Constants.RESOURCE, PREFIX + "weather");
+        when(realm.session.getContext()).thenReturn(context);
+        when(context.getHttpRequest()).thenReturn(request);
+        when(request.getHttpMethod()).thenReturn("POST");
+        when(request.getDecodedFormParameters()).thenReturn(form);
+        assertEquals(OAuthErrorException.INVALID_TARGET, assertThrows(TokenInterceptorException.class,
+                () -> run(realm.urlClient(WEB), null, null, code.refresh(), null)).getError());
+        form.putSingle(OAuth2Constants.RESOURCE, MCP);
+        assertArrayEquals(new String[] {MCP}, run(realm.urlClient(WEB), null, null, code.refresh(), null)
+                .access().getAudience());
     }
 
     @Test
