@@ -22,9 +22,10 @@ export CIMD_TEST_ORIGIN := $(CURDIR)/$(TEST_ORIGIN)
 	mcp-deps mcp-e2e \
 	asan-lib sanitizer-test c-asan python-asan go-asan
 
-## make demo: Keycloak with the extension, a sample client document on a loopback HTTPS host, a scripted login.
-demo: java-jar test-origin
-	scripts/keycloak-demo.sh
+## make demo: Keycloak with the extension, a sample client document on a loopback HTTPS host, a scripted login, then
+## the Python MCP SDK's client logging in to a demo MCP server through the same realm.
+demo: java-jar test-origin mcp-deps
+	MCP_VENV=$(MCP_VENV) scripts/keycloak-demo.sh
 
 ## make demo-cli: the CLI against sample client documents on a throwaway loopback HTTPS host.
 demo-cli: release
