@@ -277,6 +277,20 @@ def server_check():
     return "; ".join(f"{case}: {reason}" for case, reason in reasons.items())
 
 
+def documented_realm(ca_file, allowed_resources):
+    """The realm configuration of docs/mcp.md (its first JSON block), as a user copies it, plus only what a test needs:
+    this run's MCP server in allowed_resources, loopback document hosts and the throwaway CA, plain http on loopback,
+    the test user (tests/keycloak/e2e.py's, with the realm's default roles) and stored events."""
+    with open(os.path.join(REPO, "docs", "mcp.md")) as f:
+        realm = json.loads(f.read().split("```json\n", 1)[1].split("```", 1)[0])
+    assert realm["realm"] == REALM, realm["realm"]
+    config = realm["components"]["org.keycloak.storage.client.ClientStorageProvider"][0]["config"]
+    assert config.get("allowed_resources"), "docs/mcp.md's realm no longer sets allowed_resources"
+    config.update(allowed_resources=allowed_resources, allow_loopback=["true"], extra_ca_file=[ca_file])
+    realm.update(sslRequired="none", eventsEnabled=True, users=realm_json(REALM, ca_file, ["none"])["users"])
+    return realm
+
+
 def setup(args, clients, meta, started, state):
     host = DocHost(args.work, [DOC_HOST, "localhost"]).start()
     started.append(host)
@@ -286,7 +300,7 @@ def setup(args, clients, meta, started, state):
     import_dir = os.path.join(home, "data", "import")
     os.makedirs(import_dir, exist_ok=True)
     # Server A's resource is the only one the realm allows; B's is refused (case a).
-    realm = realm_json(REALM, host.ca_file, ["none"], events=True, allowed_resources=[resource(SERVER_A_PORT)])
+    realm = documented_realm(host.ca_file, [resource(SERVER_A_PORT)])
     realm["accessTokenLifespan"] = ACCESS_TOKEN_LIFESPAN
     # Keycloak stores REFRESH_TOKEN events only when asked to (it is not among the types saved by default).
     realm["enabledEventTypes"] = ["LOGIN", "LOGIN_ERROR", "CODE_TO_TOKEN", "CODE_TO_TOKEN_ERROR", "REFRESH_TOKEN",
