@@ -10,7 +10,6 @@ inside scripts/netns: every request goes to loopback).
 
     python3 benches/keycloak/bench.py --dist DIR --jar JAR --work DIR --classpath CP [--seconds N]
 """
-import argparse
 import contextlib
 import json
 import os
@@ -297,10 +296,7 @@ def server(args, host, name, kind, port):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dist", required=True)
-    ap.add_argument("--jar", required=True)
-    ap.add_argument("--work", required=True)
+    ap = K.driver_arguments()
     ap.add_argument("--classpath", required=True)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=6, help="a multiple of 6: each target in each position alike")

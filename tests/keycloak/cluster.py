@@ -10,7 +10,6 @@ they cluster through Keycloak's default jdbc-ping stack over 127.0.0.1. Both hav
 (PUBLIC, on which nothing listens): this test plays the load balancer, sending each request of a flow to the
 node it picks. Every case prints PASS or FAIL with its evidence; the last line is "cluster: N passed, M failed".
 """
-import argparse
 import json
 import os
 import re
@@ -123,10 +122,7 @@ def grant_page(browser, r):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dist", required=True)
-    ap.add_argument("--jar", required=True)
-    ap.add_argument("--work", required=True)
+    ap = K.driver_arguments()
     ap.add_argument("--db-url", required=True)
     ap.add_argument("--db-username", required=True)
     ap.add_argument("--db-password", required=True)

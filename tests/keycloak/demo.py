@@ -12,7 +12,6 @@ Run with the MCP suite's interpreter (.cache/mcp-venv, make mcp-deps: the mcp SD
 story; with --browser it keeps Keycloak running for you to try the same login in a browser on this machine, until
 Ctrl-C.
 """
-import argparse
 import json
 import os
 import shutil
@@ -36,10 +35,7 @@ def say(text):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dist", required=True)
-    ap.add_argument("--jar", required=True)
-    ap.add_argument("--work", required=True)
+    ap = K.driver_arguments()
     ap.add_argument("--browser", action="store_true")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)

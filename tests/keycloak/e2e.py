@@ -10,7 +10,6 @@ its evidence; the last line is "e2e: N passed, M failed".
 --builtin runs the same cases against Keycloak's own experimental CIMD feature (--features=cimd) instead, for the
 side-by-side table of docs/keycloak.md: there, a case's outcome is recorded, not asserted.
 """
-import argparse
 import json
 import os
 import sys
@@ -146,10 +145,7 @@ def has_error_page(r, code):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dist", required=True, help="the unpacked Keycloak distribution")
-    ap.add_argument("--jar", required=True)
-    ap.add_argument("--work", required=True)
+    ap = K.driver_arguments()
     ap.add_argument("--builtin", action="store_true")
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--results", help="write the case outcomes as JSON here")

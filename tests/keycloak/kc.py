@@ -3,6 +3,7 @@ HTML Keycloak serves. Also: starting and stopping the server process, PKCE, JWT 
 
 Only loopback is ever contacted (the e2e runs inside scripts/netns).
 """
+import argparse
 import base64
 import hashlib
 import html
@@ -24,6 +25,16 @@ from html.parser import HTMLParser
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+
+def driver_arguments():
+    """The arguments every Keycloak driver takes (the e2e test, the cluster and MCP suites, the demo, the load
+    driver); each adds its own."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dist", required=True, help="the unpacked Keycloak distribution")
+    ap.add_argument("--jar", required=True, help="the cimd extension's jar")
+    ap.add_argument("--work", required=True, help="this run's directory")
+    return ap
 
 
 def b64url(data):

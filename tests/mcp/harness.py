@@ -41,7 +41,6 @@ for A presented to B → 401 from B.
 Results: one line per case on stdout (PASS or FAIL with its evidence), and the JSON of --results with
 every case, the per-SDK timings and document fetch counts, and the screenshots' paths.
 """
-import argparse
 import json
 import os
 import queue
@@ -212,10 +211,7 @@ class Results:
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dist", required=True, help="the unpacked Keycloak distribution")
-    ap.add_argument("--jar", required=True)
-    ap.add_argument("--work", required=True)
+    ap = K.driver_arguments()
     ap.add_argument("--sdk", help="comma-separated, of python,ts,go (default: every one whose client is here)")
     ap.add_argument("--clients", help="a file with what tests/mcp/clients/build.sh printed (ts=PATH, go=PATH)")
     ap.add_argument("--results", help="write every case, the timings and the screenshots' paths as JSON here")
