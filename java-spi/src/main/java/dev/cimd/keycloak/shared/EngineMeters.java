@@ -3,7 +3,6 @@ package dev.cimd.keycloak.shared;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -55,7 +54,13 @@ public final class EngineMeters implements AutoCloseable {
     public static EngineMeters bind(MeterRegistry registry, String realmId, String component, Supplier<JsonNode> stats) {
         EngineMeters m = new EngineMeters(registry, stats);
         Tags base = Tags.of("realm", String.valueOf(realmId), "component", String.valueOf(component));
-        m.register(base);
+        try {
+            m.register(base);
+        } catch (RuntimeException e) {
+            // A registry that refuses one meter (e.g. a name clash) gets none: no half-bound engine.
+            m.close();
+            throw e;
+        }
         return m;
     }
 
@@ -90,12 +95,14 @@ public final class EngineMeters implements AutoCloseable {
         gauge("cimd.cache.entries", "Documents cached now", base, s -> s.path("entries").asDouble());
         gauge("cimd.cache.bytes", "Approximate bytes cached now", base, s -> s.path("cache_bytes").asDouble());
 
-        // The fetch-duration histogram, kept by the engine with fixed buckets: its count and sum as a function
-        // timer, its cumulative buckets as one series per bound (le in seconds, as Prometheus histograms have it).
-        meters.add(FunctionTimer.builder("cimd.fetch.duration", snapshot,
-                        sn -> sn.get().path("fetch_duration_ms").path("count").asLong(),
-                        sn -> sn.get().path("fetch_duration_ms").path("sum_us").asDouble(), TimeUnit.MICROSECONDS)
-                .description("How long fetches took").tags(base).register(registry));
+        // The fetch-duration histogram, kept by the engine with fixed buckets, in the Prometheus histogram layout:
+        // cimd_fetch_duration_seconds_bucket{le} (cumulative, le in seconds), _count and _sum. Plain gauges, because
+        // Micrometer publishes a histogram only from observations it records itself (and a function timer's
+        // collector claims the _bucket name).
+        gauge("cimd.fetch.duration.seconds.count", "Fetches observed (equals cimd_fetches_total once fetches end)",
+                base, s -> s.path("fetch_duration_ms").path("count").asDouble());
+        gauge("cimd.fetch.duration.seconds.sum", "Total time of the fetches observed, in seconds", base,
+                s -> s.path("fetch_duration_ms").path("sum_us").asDouble() / 1_000_000.0);
         JsonNode bounds = snapshot.get().path("fetch_duration_ms").path("le");
         for (int i = 0; i < bounds.size(); i++) {
             int bucket = i;

@@ -2,20 +2,23 @@ package dev.cimd.keycloak.shared;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,9 +65,8 @@ class EngineMetersTest {
         assertEquals(1.0, counter(registry, "cimd.stale.served", null, null));
         assertEquals(4096.0, registry.get("cimd.cache.bytes").gauge().value());
         assertEquals(2.0, registry.get("cimd.cache.entries").gauge().value());
-        FunctionTimer t = registry.get("cimd.fetch.duration").functionTimer();
-        assertEquals(4.0, t.count());
-        assertEquals(2.5, t.totalTime(TimeUnit.SECONDS), 1e-9);
+        assertEquals(4.0, registry.get("cimd.fetch.duration.seconds.count").gauge().value());
+        assertEquals(2.5, registry.get("cimd.fetch.duration.seconds.sum").gauge().value(), 1e-9);
         assertEquals(2.0, registry.get("cimd.fetch.duration.seconds.bucket").tag("le", "0.005").gauge().value());
         assertEquals(4.0, registry.get("cimd.fetch.duration.seconds.bucket").tag("le", "+Inf").gauge().value());
         assertEquals(1, reads.get(), "one snapshot serves every meter of a scrape");
@@ -82,6 +84,55 @@ class EngineMetersTest {
         m.close();
         assertTrue(registry.getMeters().isEmpty(), "closing removes every meter of the engine");
         m.close();
+    }
+
+    @Test
+    void a_replaced_engine_is_read_through_a_composite_registry_not_the_old_one() {
+        SimpleMeterRegistry prometheusLike = new SimpleMeterRegistry();
+        CompositeMeterRegistry global = new CompositeMeterRegistry();
+        global.add(prometheusLike);
+        EngineMeters old = EngineMeters.bind(global, "realm-id", "cimd", EngineMetersTest::stats);
+        assertEquals(7.0, prometheusLike.get("cimd.cache.hits").functionCounter().count());
+        old.close();
+        assertTrue(prometheusLike.getMeters().isEmpty(), "the child registry's meters go with the composite's");
+        EngineMeters fresh = EngineMeters.bind(global, "realm-id", "cimd", () -> {
+            ObjectNode s = (ObjectNode) stats();
+            s.put("hits", 1);
+            return s;
+        });
+        assertEquals(1.0, prometheusLike.get("cimd.cache.hits").functionCounter().count());
+        fresh.close();
+        assertTrue(prometheusLike.getMeters().isEmpty());
+    }
+
+    @Test
+    void two_engines_scrape_as_prometheus_text_in_the_histogram_layout() {
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        prometheus.throwExceptionOnRegistrationFailure();
+        CompositeMeterRegistry global = new CompositeMeterRegistry();
+        global.add(prometheus);
+        EngineMeters a = EngineMeters.bind(global, "realm-a", "cimd", EngineMetersTest::stats);
+        EngineMeters b = EngineMeters.bind(global, "realm-b", "cimd", EngineMetersTest::stats);
+        String text = prometheus.scrape();
+        for (String line : List.of(
+                "cimd_resolutions_total{component=\"cimd\",outcome=\"ok\",realm=\"realm-a\",source=\"cache\",} 7.0",
+                "cimd_failures_total{code=\"blocked_address\",component=\"cimd\",realm=\"realm-b\",} 2.0",
+                "cimd_fetches_total{component=\"cimd\",realm=\"realm-a\",result=\"not_modified\",} 1.0",
+                "cimd_fetch_duration_seconds_bucket{component=\"cimd\",le=\"0.005\",realm=\"realm-a\",} 2.0",
+                "cimd_fetch_duration_seconds_bucket{component=\"cimd\",le=\"+Inf\",realm=\"realm-a\",} 4.0",
+                "cimd_fetch_duration_seconds_count{component=\"cimd\",realm=\"realm-a\",} 4.0",
+                "cimd_fetch_duration_seconds_sum{component=\"cimd\",realm=\"realm-a\",} 2.5",
+                "cimd_cache_bytes{component=\"cimd\",realm=\"realm-b\",} 4096.0",
+                "cimd_coalesced_waits_total{component=\"cimd\",realm=\"realm-b\",} 2.0")) {
+            assertTrue(text.contains(line), line + " not in:\n" + text);
+        }
+        a.close();
+        assertFalse(prometheus.scrape().contains("realm=\"realm-a\""), "a freed engine's series are gone");
+        EngineMeters again = EngineMeters.bind(global, "realm-a", "cimd", EngineMetersTest::stats);
+        assertTrue(prometheus.scrape().contains("realm=\"realm-a\""));
+        again.close();
+        b.close();
+        assertFalse(prometheus.scrape().contains("cimd_"));
     }
 
     @Test
