@@ -641,14 +641,18 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         mine = [(n, lb, v) for n, lb, v in samples if lb.get("realm") == realm_id and lb.get("component") == "cimd"]
         assert mine, f"no cimd meters for realm {realm_id}: {sorted(set(n for n, _, _ in samples))[:20]}"
 
+        with open(os.path.join(args.work, "metrics-cimd.txt"), "w") as f:
+            f.write("\n".join(f"{n} {lb} {v}" for n, lb, v in samples) + "\n" + json.dumps(st) + "\n")
+
         def value(name, **labels):
             found = [v for n, lb, v in mine if n == name and all(lb.get(k) == w for k, w in labels.items())]
             assert found, f"no {name} {labels}"
             return sum(found)
         r = st["resolutions"]
-        assert value("cimd_resolutions_total", outcome="ok", source="network") == r["network"] >= 1, r
-        assert value("cimd_resolutions_total", outcome="ok", source="cache") == r["cache"] >= 1, r
-        assert value("cimd_resolutions_total", outcome="error", source="none") == r["failed"] >= 1, r
+        res_samples = [(lb.get("outcome"), lb.get("source"), v) for n, lb, v in mine if n == "cimd_resolutions_total"]
+        assert value("cimd_resolutions_total", outcome="ok", source="network") == r["network"] >= 1, (r, res_samples)
+        assert value("cimd_resolutions_total", outcome="ok", source="cache") == r["cache"] >= 1, (r, res_samples)
+        assert value("cimd_resolutions_total", outcome="error", source="none") == r["failed"] >= 1, (r, res_samples)
         assert value("cimd_failures_total", code="blocked_address") == st["failures"]["blocked_address"] >= 1
         assert value("cimd_failures_total", code="client_id_mismatch") == st["failures"]["client_id_mismatch"]
         assert value("cimd_failures_total", code="timeout") == 0
