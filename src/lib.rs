@@ -52,7 +52,10 @@ mod uri;
 pub use client_id::DisplayHost;
 pub use config::{Config, ConfigError};
 pub use document::{ClientMetadata, WARNINGS};
-pub use engine::{Clock, Engine, EngineBuilder, EntryInfo, Stats, SystemClock};
+pub use engine::{
+    Clock, Engine, EngineBuilder, EntryInfo, FetchResults, Histogram, Resolutions, Stats, SystemClock,
+    FETCH_DURATION_BUCKETS_MS,
+};
 pub use error::{Error, ErrorCode};
 pub use fetch::{BoxFuture, Resolver};
 pub use jwks::{JwkSet, KeySource};

@@ -584,3 +584,55 @@ fn cac_07_a_304_that_lifts_must_revalidate_lets_the_entry_be_served_stale_again(
     );
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
+
+#[test]
+fn stats_count_resolutions_by_source_and_fetches_by_result_with_their_durations() {
+    let w = World::new();
+    let url = w.url("c.example", "/counted.json");
+    w.server.route(
+        "/counted.json",
+        vec![
+            json_reply(&doc(&url)).header("Cache-Control", "max-age=60"),
+            Reply::status(503),
+        ],
+    );
+    let e = w.engine(json!({"stale_while_revalidate_s": 0, "stale_if_error_s": 600}));
+    assert_eq!(
+        e.resolve_blocking(&url, None, None).unwrap().source(),
+        Source::Network
+    );
+    assert_eq!(
+        e.resolve_blocking(&url, None, None).unwrap().source(),
+        Source::Cache
+    );
+    w.clock.advance(Duration::from_secs(120));
+    assert_eq!(
+        e.resolve_blocking(&url, None, None).unwrap().source(),
+        Source::Stale
+    );
+    w.clock.advance(Duration::from_secs(600));
+    assert_eq!(
+        e.resolve_blocking(&url, None, None).unwrap_err().code(),
+        ErrorCode::HttpStatus
+    );
+    let s = e.stats();
+    let r = &s.resolutions;
+    assert_eq!((r.network, r.cache, r.stale, r.failed), (1, 1, 1, 1));
+    let f = &s.fetch_results;
+    assert_eq!((f.document, f.not_modified, f.error), (1, 0, 2));
+    assert_eq!(s.fetches, 3);
+    let h = &s.fetch_duration_ms;
+    assert_eq!(h.count, s.fetches, "every finished fetch is observed once");
+    assert_eq!(h.le, cimd::FETCH_DURATION_BUCKETS_MS.to_vec());
+    assert_eq!(h.counts.len(), h.le.len());
+    assert!(
+        h.counts.windows(2).all(|p| p[0] <= p[1]),
+        "cumulative: {:?}",
+        h.counts
+    );
+    assert!(h.counts.last().copied().unwrap_or(0) <= h.count);
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["resolutions"]["failed"], 1);
+    assert_eq!(json["fetch_results"]["error"], 2);
+    assert_eq!(json["fetch_duration_ms"]["count"], 3);
+}

@@ -56,6 +56,9 @@ func TestConcurrentColdResolveFetchesOnce(t *testing.T) {
 	if stats.Fetches != 1 || stats.CoalescedWaits == 0 {
 		t.Errorf("Stats = %+v: want 1 fetch and coalesced waits", stats)
 	}
+	if stats.FetchResults.Document != 1 || stats.FetchDurationMs.Count != 1 || stats.Resolutions.Network == 0 {
+		t.Errorf("Stats = %+v: want 1 document fetched, observed once, and network resolutions", stats)
+	}
 }
 
 // TestConcurrentUseWithClose runs resolves, probes, invalidations and counters from many goroutines while the

@@ -241,6 +241,27 @@ type Stats struct {
 	CacheBytes          uint64 `json:"cache_bytes"`
 	// Failures counts refusals by error code.
 	Failures map[Code]uint64 `json:"failures"`
+	// Resolutions counts resolutions by outcome: the successful ones by source, and the failed ones.
+	Resolutions struct {
+		Network uint64 `json:"network"`
+		Cache   uint64 `json:"cache"`
+		Stale   uint64 `json:"stale"`
+		Failed  uint64 `json:"failed"`
+	} `json:"resolutions"`
+	// FetchResults counts fetches by how the host answered.
+	FetchResults struct {
+		Document    uint64 `json:"document"`
+		NotModified uint64 `json:"not_modified"`
+		Error       uint64 `json:"error"`
+	} `json:"fetch_results"`
+	// FetchDurationMs is the fetch-duration histogram: fixed upper bounds in milliseconds, cumulative counts
+	// per bound, the count of all fetches and their summed duration in microseconds.
+	FetchDurationMs struct {
+		Le     []uint64 `json:"le"`
+		Counts []uint64 `json:"counts"`
+		Count  uint64   `json:"count"`
+		SumUs  uint64   `json:"sum_us"`
+	} `json:"fetch_duration_ms"`
 }
 
 // Stats reads the engine's counters.

@@ -131,6 +131,7 @@ impl Core {
             None => Ok(r),
         });
         self.count_failure(&result);
+        self.counters.resolution(&result, Resolution::source);
         result
     }
 

@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime};
 
 use super::core::{Core, FlightResult, KeySetJson};
 use super::runtime::IoShared;
-use super::stats::bump;
+use super::stats::{bump, Counters, FetchResult};
 use crate::cache::policy::AfterFailure;
 use crate::cache::{Cost, Entry, Store, Validators};
 use crate::client_id::ClientIdUrl;
@@ -227,7 +227,6 @@ impl Core {
                 Ok(kind.answer(value, Served::Network, life.expires_at))
             }
             Ok(Fetched::NotModified { meta }) => {
-                bump(&self.counters.not_modified);
                 let (now, wall) = (self.clock.now(), self.clock.wall());
                 let headers = meta.cache_headers();
                 let mut renewed = None;
@@ -284,10 +283,37 @@ impl Core {
         match io.limiter.acquire(target.host(), deadline).await {
             Ok(_permit) => {
                 bump(&self.counters.fetches);
-                io.fetcher.fetch(target, validators, deadline).await
+                // Counted when the fetch ends, or when its task is dropped unfinished (as an error), so that the
+                // histogram's count always catches up with `fetches`.
+                let mut timing = FetchTiming {
+                    counters: &self.counters,
+                    started: Instant::now(),
+                    result: FetchResult::Error,
+                };
+                let fetched = io.fetcher.fetch(target, validators, deadline).await;
+                timing.result = match &fetched {
+                    Ok(Fetched::Document { .. }) => FetchResult::Document,
+                    Ok(Fetched::NotModified { .. }) => FetchResult::NotModified,
+                    Err(_) => FetchResult::Error,
+                };
+                fetched
             }
             Err(e) => Err(FetchFailure::from(e)),
         }
+    }
+}
+
+/// Records one fetch's result and duration when dropped.
+struct FetchTiming<'a> {
+    counters: &'a Counters,
+    started: Instant,
+    result: FetchResult,
+}
+
+impl Drop for FetchTiming<'_> {
+    fn drop(&mut self) {
+        let result = std::mem::replace(&mut self.result, FetchResult::Error);
+        self.counters.fetched(result, self.started.elapsed());
     }
 }
 

@@ -36,7 +36,7 @@ use crate::redirect;
 use crate::result::{Resolution, ResolvedClient, Source};
 
 pub use self::clock::{Clock, SystemClock};
-pub use self::stats::{EntryInfo, Stats};
+pub use self::stats::{EntryInfo, FetchResults, Histogram, Resolutions, Stats, FETCH_DURATION_BUCKETS_MS};
 
 /// Builds an [`Engine`] with replaceable parts (for tests and embedders).
 pub struct EngineBuilder {

@@ -87,6 +87,9 @@ def realm_json(name, ca_file, auth_methods, builtin=False, events=False, allowed
     if events:
         # Login events, so that a test can read back what Keycloak recorded for a refused URL client.
         realm["eventsEnabled"] = True
+        # Admin events with their representations: cimd's invalidate and refresh are recorded there.
+        realm["adminEventsEnabled"] = True
+        realm["adminEventsDetailsEnabled"] = True
     if builtin:
         # Keycloak's own feature: a client policy whose executor fetches the document and persists a client.
         realm["clientProfiles"] = {"profiles": [{"name": "builtin-cimd", "executors": [
@@ -189,7 +192,9 @@ def main():
 
     kc = K.Keycloak(keycloak_home, args.port, os.path.join(args.work, "keycloak.log"),
                     features="cimd" if args.builtin else None,
-                    extra_args=[f"--truststore-paths={host.ca_file}"] if args.builtin else [])
+                    extra_args=([f"--truststore-paths={host.ca_file}"] if args.builtin else [])
+                    # The management interface's /metrics, where the engine's meters are read back.
+                    + ["--metrics-enabled=true"])
     results = Results(strict=not args.builtin)
     took = kc.start()
     print(f"keycloak started in {took:.0f}s ({'built-in cimd feature' if args.builtin else 'cimd extension'})",
@@ -322,6 +327,21 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         return f"{r.status}: {page_error(r.text)}"
     res.case("client_id host on a blocked address (10.0.0.5) → precise error, no connection", blocked)
 
+    def refusal_login_event():
+        events = kc.admin("GET", f"{REALM}/events?type=LOGIN_ERROR&client={urllib.parse.quote(BLOCKED, safe='')}"
+                                 f"&max=100").json()
+        ours = [e for e in events if e.get("details", {}).get("reason") == "cimd_refused"]
+        assert ours, f"LOGIN_ERROR events of {BLOCKED}: {events}"
+        d = ours[0]["details"]
+        assert ours[0]["clientId"] == BLOCKED and d.get("cimd_error") == "blocked_address", ours[0]
+        assert d.get("cimd_rule", "").startswith("SSRF-"), d
+        assert d.get("redirect_uri") == WEB_CB and ours[0].get("error") == "invalid_client", ours[0]
+        return (f"LOGIN_ERROR error={ours[0]['error']} client={ours[0]['clientId']} details "
+                f"reason={d['reason']} cimd_error={d['cimd_error']} cimd_rule={d['cimd_rule']}")
+    if not builtin:
+        res.case("a refused URL client is a LOGIN_ERROR event with its client_id, cimd code and rule",
+                 refusal_login_event)
+
     def claude_loopback():
         b = K.Browser()
         cb = "http://localhost:58135/callback"
@@ -450,6 +470,21 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
             return (f"{len(listed)} cached clients listed; stats hits={st['hits']} fetches={st['fetches']}; invalidate + "
                     f"refresh ok; user without realm-management → {denied}")
         res.case("admin REST: list, show, invalidate, refresh, counters; roles enforced", admin_endpoints)
+
+        def admin_events():
+            events = kc.admin("GET", f"{REALM}/admin-events?max=200").json()
+            ours = [e for e in events if e.get("resourceType") == "CIMD_CLIENT"]
+            by_action = {e.get("details", {}).get("cimd_action"): e for e in ours}
+            assert {"invalidate", "refresh"} <= set(by_action), f"cimd admin events: {ours}; all: {events[:5]}"
+            inv, ref = by_action["invalidate"], by_action["refresh"]
+            for e in (inv, ref):
+                assert e["operationType"] == "ACTION" and e["details"].get("client_id") == WEB, e
+                assert e.get("authDetails", {}).get("userId"), e
+            assert inv["details"].get("invalidated") == "true" and ref["details"].get("cimd_source") == "network"
+            assert json.loads(ref["representation"])["client_id"] == WEB, ref.get("representation")
+            return (f"{len(ours)} CIMD_CLIENT admin events: " + "; ".join(
+                f"{e['operationType']} {e['resourcePath']} {e['details']}" for e in (inv, ref)))
+        res.case("invalidate and refresh are admin events (ACTION on CIMD_CLIENT, with the client_id)", admin_events)
 
     def stampede():
         n = 200
@@ -607,6 +642,52 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         res.case("no resource → audience as today (same as a realm without allowed_resources)", no_resource_as_today)
         res.case("database client with a resource → unchanged", database_client_with_resource)
         res.case("allowed_resources with a query → component save refused with the rule", bad_setting_refused)
+
+    def metrics():
+        realm_id = kc.admin("GET", REALM).json()["id"]
+        time.sleep(1.2)  # the meters read one stats snapshot a second
+        samples = kc.metrics("cimd_")
+        st = stats(kc)
+        mine = [(n, lb, v) for n, lb, v in samples if lb.get("realm") == realm_id and lb.get("component") == "cimd"]
+        assert mine, f"no cimd meters for realm {realm_id}: {sorted(set(n for n, _, _ in samples))[:20]}"
+
+        with open(os.path.join(args.work, "metrics-cimd.txt"), "w") as f:
+            f.write("\n".join(f"{n} {lb} {v}" for n, lb, v in samples) + "\n" + json.dumps(st) + "\n")
+
+        def value(name, **labels):
+            found = [v for n, lb, v in mine if n == name and all(lb.get(k) == w for k, w in labels.items())]
+            assert found, f"no {name} {labels}"
+            return sum(found)
+        r = st["resolutions"]
+        res_samples = [(lb.get("outcome"), lb.get("source"), v) for n, lb, v in mine if n == "cimd_resolutions_total"]
+        assert value("cimd_resolutions_total", outcome="ok", source="network") == r["network"] >= 1, (r, res_samples)
+        assert value("cimd_resolutions_total", outcome="ok", source="cache") == r["cache"] >= 1, (r, res_samples)
+        assert value("cimd_resolutions_total", outcome="error", source="none") == r["failed"] >= 1, (r, res_samples)
+        assert value("cimd_failures_total", code="blocked_address") == st["failures"]["blocked_address"] >= 1
+        assert value("cimd_failures_total", code="client_id_mismatch") == st["failures"]["client_id_mismatch"]
+        assert value("cimd_failures_total", code="timeout") == 0
+        fetches = value("cimd_fetches_total")
+        assert fetches == st["fetches"] == sum(st["fetch_results"].values()), (fetches, st)
+        assert value("cimd_fetches_total", result="document") == st["fetch_results"]["document"]
+        count = value("cimd_fetch_duration_seconds_count")
+        assert count == fetches, f"histogram count {count} != fetches {fetches}"
+        buckets = sorted(((float(lb["le"]), v) for n, lb, v in mine if n == "cimd_fetch_duration_seconds_bucket"))
+        assert buckets[-1] == (float("inf"), count) and all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), buckets
+        assert value("cimd_fetch_duration_seconds_sum") > 0
+        assert value("cimd_coalesced_waits_total") == st["coalesced_waits"]
+        assert value("cimd_stale_served_total") == st["stale_served"]
+        assert value("cimd_cache_entries") == st["entries"] >= 1 and value("cimd_cache_bytes") == st["cache_bytes"] > 0
+        # Bounded labels: never a URL, a host or a sentence.
+        hosts = HOSTS + ["blocked.example", "app.example.net"]
+        for n, lb, _ in samples:
+            for k, v in lb.items():
+                assert "://" not in v and " " not in v and not any(h in v for h in hosts), f"{n} {k}={v}"
+        names = sorted(set(n for n, _, _ in mine))
+        return (f"{len(mine)} samples for realm {REALM} ({len(names)} names); resolutions network={r['network']} "
+                f"cache={r['cache']} failed={r['failed']}; blocked_address={st['failures']['blocked_address']}; "
+                f"fetches={int(fetches)} = histogram count; coalesced={st['coalesced_waits']}; no URL or host label")
+    if not builtin:
+        res.case("/metrics (management port) carries the engine's figures with bounded labels", metrics)
 
     def restart():
         fetches_before = host.count(WEB)

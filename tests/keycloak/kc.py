@@ -249,6 +249,21 @@ class Keycloak:
         return Browser().request(method, f"{self.base}/admin/realms/{path}", form=form, headers=headers,
                                  data=None if body is None else json.dumps(body).encode())
 
+    def metrics(self, prefix=""):
+        """The management interface's /metrics (Keycloak started with --metrics-enabled=true), as
+        [(name, {label: value}, value)] for the samples whose name starts with `prefix`."""
+        import re
+        with urllib.request.urlopen(f"http://localhost:{self.port + 1000}/metrics", timeout=30) as r:
+            text = r.read().decode()
+        sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)')
+        label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+        out = []
+        for line in text.splitlines():
+            m = sample.match(line)
+            if m and m.group(1).startswith(prefix):
+                out.append((m.group(1), dict(label.findall(m.group(2) or "")), float(m.group(3))))
+        return out
+
     def endpoints(self, realm):
         base = f"{self.base}/realms/{realm}/protocol/openid-connect"
         return {"auth": f"{base}/auth", "token": f"{base}/token", "issuer": f"{self.base}/realms/{realm}"}

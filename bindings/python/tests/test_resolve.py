@@ -129,6 +129,7 @@ def test_cache_hits_return_the_same_object_without_fetching(engine: Engine, orig
     assert origin.hits(path) == 1
     stats = engine.stats()
     assert stats["fetches"] == 1 and stats["hits"] == 2 and stats["misses"] == 1
+    assert stats["resolutions"]["network"] == 1 and stats["fetch_duration_ms"]["count"] == 1
 
 
 def test_decoding_happens_once_per_generation(engine: Engine, origin, path: str, monkeypatch) -> None:

@@ -21,7 +21,10 @@ import jakarta.ws.rs.core.Response;
 
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.services.resources.admin.AdminEventBuilder;
 import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
+
+import java.util.Map;
 
 /**
  * Operator endpoints under {@code /admin/realms/{realm}/cimd}: the realm's cached CIMD clients and counters.
@@ -41,10 +44,14 @@ public final class CimdAdminResource {
     private final RealmModel realm;
     private final AdminPermissionEvaluator auth;
     private final CimdEngine engine;
+    /** Invalidate and refresh are admin events ({@link CimdAdminEvents}). */
+    private final AdminEventBuilder adminEvent;
 
-    CimdAdminResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth) {
+    CimdAdminResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth,
+                      AdminEventBuilder adminEvent) {
         this.realm = realm;
         this.auth = auth;
+        this.adminEvent = adminEvent;
         CimdClientStorageProviderFactory factory = CimdClientStorageProviderFactory.of(session);
         this.engine = factory == null ? null : factory.componentOf(session, realm).map(CimdClientStorageProviderFactory.Component::engine)
                 .orElse(null);
@@ -97,7 +104,10 @@ public final class CimdAdminResource {
         CimdEngine cimd = managing(clientId);
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("client_id", clientId);
-        out.put("invalidated", cimd.invalidate(clientId));
+        boolean invalidated = cimd.invalidate(clientId);
+        out.put("invalidated", invalidated);
+        CimdAdminEvents.record(adminEvent, "invalidate", clientId, Map.of("invalidated", String.valueOf(invalidated)),
+                out);
         return out;
     }
 
@@ -108,8 +118,11 @@ public final class CimdAdminResource {
         try {
             Resolution r = cimd.refresh(clientId, null);
             CimdLog.resolved(realm.getName(), r);
-            return Response.ok(describe(r)).build();
+            ObjectNode out = describe(r);
+            CimdAdminEvents.record(adminEvent, "refresh", clientId, Map.of("cimd_source", r.source()), out);
+            return Response.ok(out).build();
         } catch (CimdException e) {
+            CimdAdminEvents.record(adminEvent, "refresh", clientId, Map.of("cimd_error", e.code()), null);
             return failure(Response.Status.BAD_GATEWAY, e.code(), e.description());
         }
     }

@@ -22,7 +22,7 @@ public final class CimdAdminResourceProviderFactory
     @Override
     public Object getResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth,
                               AdminEventBuilder adminEvent) {
-        return new CimdAdminResource(session, realm, auth);
+        return new CimdAdminResource(session, realm, auth, adminEvent == null ? null : adminEvent.clone(session));
     }
 
     /** Both a factory and its own provider: one no-op for both lifecycles. */

@@ -1,5 +1,6 @@
 package dev.cimd.keycloak.storage;
 
+import dev.cimd.keycloak.shared.EngineMeters;
 import dev.cimd.keycloak.shared.EngineRegistry;
 import dev.cimd.keycloak.shared.UrlClientIds;
 import dev.cimd.keycloak.config.AllowedResources;
@@ -32,7 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class CimdClientStorageProviderFactory implements ClientStorageProviderFactory<CimdClientStorageProvider> {
     public static final String PROVIDER_ID = "cimd";
 
-    private final EngineRegistry engines = new EngineRegistry();
+    private final EngineRegistry engines = new EngineRegistry((model, engine) -> EngineMeters.bind(
+            io.micrometer.core.instrument.Metrics.globalRegistry, model.getParentId(), model.getName(), engine::stats));
     /** By realm id: its cimd component as last found ({@link #componentOf(RealmModel)}). */
     private final Map<String, Known> found = new ConcurrentHashMap<>();
 

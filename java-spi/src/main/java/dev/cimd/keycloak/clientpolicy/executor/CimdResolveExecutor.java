@@ -72,6 +72,8 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
         }
         CimdException e = rejection(session, pre);
         if (e != null) {
+            CimdLoginEvents.refused(session, pre.getClientId(), pre.getRequestParameters() == null ? null
+                    : pre.getRequestParameters().getFirst(OIDCLoginProtocol.REDIRECT_URI_PARAM), e);
             throw new ClientPolicyException(e.oauthError(), errorText(session, e), Response.Status.BAD_REQUEST);
         }
     }
