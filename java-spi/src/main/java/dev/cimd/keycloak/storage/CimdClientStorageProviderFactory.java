@@ -83,6 +83,12 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
     }
 
     @Override
+    public void onCreate(KeycloakSession session, RealmModel realm, ComponentModel model) {
+        // The realm's next lookup finds the new component too.
+        found.remove(realm.getId());
+    }
+
+    @Override
     public void onUpdate(KeycloakSession session, RealmModel realm, ComponentModel oldModel, ComponentModel newModel) {
         // The next lookup builds an engine for the new settings and frees the old one.
         found.remove(realm.getId());
