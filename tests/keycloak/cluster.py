@@ -291,6 +291,83 @@ def run_cases(res, a, b, host, agent_key, state, args):
             + "; ".join(f"{name}: " + ", ".join(f"{k}={v}" for k, v in sorted(h.items())) for name, h in logs.items()))
     res.case("each node fetches each document once (2 nodes → 2 fetches per document)", fetch_counts)
 
+    def cimd(node, method, what, **params):
+        q = urllib.parse.urlencode(params)
+        return node.admin(method, f"{REALM}/cimd/{what}" + (f"?{q}" if q else ""))
+
+    def cached_on(node, url):
+        return [e for e in cimd(node, "GET", "clients").json() if e["client_id"] == url]
+
+    def invalidate_everywhere():
+        assert cached_on(b, WEB), f"node b does not hold {WEB} before the case"
+        r = cimd(a, "POST", "invalidate", client_id=WEB)
+        assert r.status == 200, f"invalidate on a: {r.status} {r.text[:300]}"
+        body = r.json()
+        by_node = {x["node"]: x["invalidated"] for x in body["results"]}
+        assert by_node == {"node-a": True, "node-b": True} and body["missing"] == [], body
+        # No wait: the answer came after every node had forgotten its copy.
+        gone = cimd(b, "GET", "client", client_id=WEB)
+        assert gone.status == 404 and gone.json()["error"] == "not_cached", f"b still holds it: {gone.status}"
+        before = host.count(WEB)
+        out = K.login(Routed(b), Public, REALM, WEB, WEB_CB)
+        assert out.get("code"), "no code from node b after the invalidation"
+        fetched = host.count(WEB) - before
+        assert fetched == 1, f"node b fetched {WEB} {fetched} times after the invalidation on a"
+        return (f"POST invalidate on a → {by_node}, missing []; b's client endpoint at once: 404 not_cached; "
+                f"the next login on b fetched the document once")
+    res.case("invalidate sent to node a takes effect on node b too", invalidate_everywhere)
+
+    def refresh_everywhere():
+        assert cached_on(b, WEB), "node b does not hold the document before the case"
+        host.json(WEB, doc(WEB, client_name="E2E Web App v2"), max_age=MAX_AGE)
+        before = host.count(WEB)
+        r = cimd(a, "POST", "refresh", client_id=WEB)
+        assert r.status == 200, f"refresh on a: {r.status} {r.text[:300]}"
+        body = r.json()
+        assert body["client_name"] == "E2E Web App v2" and body["component"] == "cimd", body
+        assert [(x["node"], x["invalidated"]) for x in body["results"]] == [("node-b", True)], body
+        assert host.count(WEB) - before == 1, "the refresh on a did not fetch once"
+        # At once: b's old copy is gone when the refresh answers, and b's next use fetches the new version.
+        gone = cimd(b, "GET", "client", client_id=WEB)
+        assert gone.status == 404, f"b still holds the old version: {gone.status} {gone.text[:200]}"
+        out = K.login(Routed(b), Public, REALM, WEB, WEB_CB)
+        assert out.get("code"), "no code from node b after the refresh"
+        now = cimd(b, "GET", "client", client_id=WEB).json()
+        assert now["document"]["client_name"] == "E2E Web App v2", now
+        on_a = cimd(a, "GET", "client", client_id=WEB).json()
+        assert on_a["document"]["client_name"] == "E2E Web App v2", on_a
+        state["counts"][WEB] = host.count(WEB)  # what the later cases compare against
+        return (f"document changed; POST refresh on a fetched it (client_name {body['client_name']!r}) and b "
+                f"forgot its copy before the answer; b's next login fetched and serves "
+                f"{now['document']['client_name']!r}; fetches: a 1, b 1")
+    res.case("a changed document refreshed on node a is what node b serves next", refresh_everywhere)
+
+    def cluster_views():
+        r = cimd(b, "GET", "clients", scope="cluster")
+        assert r.status == 200, f"clients?scope=cluster on b: {r.status} {r.text[:300]}"
+        body = r.json()
+        assert sorted(body["nodes"]) == ["node-a", "node-b"] and body["missing"] == [], body
+        held = {}
+        for e in body["clients"]:
+            assert e["component"] == "cimd" and e["component_id"], e
+            held.setdefault(e["node"], set()).add(e["client_id"])
+        assert {WEB, PKJWT} <= held.get("node-a", set()) and {WEB, PKJWT} <= held.get("node-b", set()), held
+        mine = cimd(b, "GET", "clients").json()
+        assert {e["node"] for e in mine} == {"node-b"}, mine
+        st = cimd(a, "GET", "stats", scope="cluster").json()
+        nodes = {x["node"]: x for x in st["results"]}
+        assert set(nodes) == {"node-a", "node-b"} and st["missing"] == [], st
+        assert st["totals"]["fetches"] == nodes["node-a"]["fetches"] + nodes["node-b"]["fetches"], st
+        local = cimd(a, "GET", "stats").json()
+        assert local["node"] == "node-a" and [c["component"] for c in local["components"]] == ["cimd"], local
+        bad = cimd(a, "GET", "stats", scope="everywhere")
+        assert bad.status == 400 and bad.json()["error"] == "invalid_scope", (bad.status, bad.text[:200])
+        return (f"clients?scope=cluster on b: nodes {sorted(body['nodes'])}, entries by node "
+                f"{ {n: len(v) for n, v in sorted(held.items())} }; clients on b: node-b only; stats?scope=cluster "
+                f"on a: fetches a={nodes['node-a']['fetches']} b={nodes['node-b']['fetches']} "
+                f"total={st['totals']['fetches']}; scope=everywhere → 400 invalid_scope")
+    res.case("clients and stats with scope=cluster answer for both nodes, each entry labelled", cluster_views)
+
     def node_stopped_mid_login():
         browser = Routed(a)
         verifier, challenge = K.pkce_pair()
@@ -328,6 +405,12 @@ def run_cases(res, a, b, host, agent_key, state, args):
         took = a.start()
         members, names, _ = cluster_view(a.log_path)
         assert members == 2, f"restarted node a: last cluster view has {members} member(s) [{names}]"
+        # It starts empty (the engines are in memory), and the cluster view from it shows b's entries.
+        empty = cimd(a, "GET", "clients").json()
+        assert empty == [], f"restarted node a holds {empty}"
+        seen = cimd(a, "GET", "clients", scope="cluster").json()
+        assert sorted(seen["nodes"]) == ["node-a", "node-b"] and seen["missing"] == [], seen
+        assert {e["node"] for e in seen["clients"]} == {"node-b"}, seen
         r = on(a, "POST", ep["token"], {"grant_type": "refresh_token", "refresh_token": state["b_refresh"],
                                         "client_id": MIDWAY})
         assert r.status == 200, f"refresh on the restarted node a: {r.status} {r.text[:300]}"
@@ -341,8 +424,12 @@ def run_cases(res, a, b, host, agent_key, state, args):
         # A new lifetime of node a (its cache is in memory): one more fetch of each document it uses, no more.
         more = {u: host.count(u) - n for u, n in before.items()}
         assert all(n == 1 for n in more.values()), f"restarted node a fetched {more}"
-        return (f"a restarted in {took:.0f}s, view (2) [{names}]; the session finished on b refreshes on a; two new "
-                f"logins on a, tokens on b; a fetched each document once in its new lifetime")
+        # The restarted node listens again: an invalidation sent to b reaches it.
+        inv = cimd(b, "POST", "invalidate", client_id=WEB).json()
+        assert {x["node"]: x["invalidated"] for x in inv["results"]} == {"node-a": True, "node-b": True}, inv
+        return (f"a restarted in {took:.0f}s, view (2) [{names}], no cached client, b's entries in its cluster view; "
+                f"the session finished on b refreshes on a; two new logins on a, tokens on b; a fetched each "
+                f"document once in its new lifetime; an invalidation sent to b reached a")
     res.case("node a restarted: rejoins, serves the sessions made without it, fetches once per lifetime",
              node_rejoins)
 

@@ -27,7 +27,10 @@ KEYS = "https://keys.example.com"
 # The hosts of the published client documents (tests/fixtures/clients), served at their real client_id URLs.
 PUBLISHED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "clients")
 PUBLISHED_HOSTS = ["www.mcpjam.com", "vscode.dev", "claude.ai", "chatgpt.com"]
-HOSTS = ["app.example.com", "tools.example.org", "keys.example.com", "localhost"] + PUBLISHED_HOSTS
+# An internal host, served by the cimd realm's second component only (internal_component below); the first one's
+# denied_hosts refuses it. Like every test host it resolves to loopback (the test origin listens nowhere else).
+INTERNAL_HOST = "wiki.corp.example.net"
+HOSTS = ["app.example.com", "tools.example.org", "keys.example.com", "localhost", INTERNAL_HOST] + PUBLISHED_HOSTS
 REALM, JWT_REALM = "cimd", "cimd-jwt"
 WEB = f"{APP}/clients/web.json"
 WEB_CB = f"{APP}/oauth/callback"
@@ -40,6 +43,8 @@ PKJWT_JWKS = f"{KEYS}/agent/jwks.json"
 NO_COMMON_METHOD = f"{APP}/clients/mtls-only.json"
 STAMPEDE = f"{APP}/clients/stampede.json"
 DB_URL_SHAPED = "https://app.example.net/clients/dbclient.json"
+INTERNAL = f"https://{INTERNAL_HOST}/clients/wiki.json"
+INTERNAL_CB = f"https://{INTERNAL_HOST}/oauth/callback"
 # RFC 8707 resources the cimd realm's component allows (allowed_resources): one exact URL and one prefix. Nothing
 # listens at them: a resource is only a name here.
 MCP = "http://127.0.0.1:18080/mcp"
@@ -69,7 +74,7 @@ def published():
     return out
 
 
-def realm_json(name, ca_file, auth_methods, builtin=False, events=False, allowed_resources=None):
+def realm_json(name, ca_file, auth_methods, builtin=False, events=False, allowed_resources=None, internal=False):
     users = [{"username": "alice", "enabled": True, "email": "alice@example.com", "emailVerified": True,
               "firstName": "Alice", "lastName": "Example",
               # A user imported with a realm gets no roles unless named; the realm's default roles carry
@@ -111,12 +116,28 @@ def realm_json(name, ca_file, auth_methods, builtin=False, events=False, allowed
     if allowed_resources:
         realm["components"]["org.keycloak.storage.client.ClientStorageProvider"][0]["config"][
             "allowed_resources"] = allowed_resources
+    if internal:
+        # The first component (priority 0, asked first) never serves the internal host.
+        realm["components"]["org.keycloak.storage.client.ClientStorageProvider"][0]["config"].update(
+            priority=["0"], denied_hosts=[INTERNAL_HOST])
+        realm["components"]["org.keycloak.storage.client.ClientStorageProvider"] += [internal_component(ca_file)]
     realm["clientProfiles"] = {"profiles": [{"name": "cimd", "description": "Precise CIMD errors",
                                              "executors": [{"executor": "cimd-resolve", "configuration": {}}]}]}
     realm["clientPolicies"] = {"policies": [{"name": "cimd", "enabled": True,
                                              "conditions": [{"condition": "cimd-client-id", "configuration": {}}],
                                              "profiles": ["cimd"]}]}
     return realm
+
+
+def internal_component(ca_file):
+    """A second cimd component for internal hosts: asked after the first (priority 10), only for INTERNAL_HOST, which
+    may resolve into its private range (in a deployment; here it resolves to loopback, hence allow_loopback)."""
+    return {"name": "internal", "providerId": "cimd",
+            "config": {"cachePolicy": ["NO_CACHE"], "priority": ["10"], "allow_loopback": ["true"],
+                       "extra_ca_file": [ca_file],
+                       "auth_methods_supported": ["none"], "min_cache_ttl_s": ["60"], "allowed_hosts": [INTERNAL_HOST],
+                       "private_network_allowlist": [json.dumps([{"host": INTERNAL_HOST,
+                                                                  "cidrs": ["10.20.0.0/16"]}])]}}
 
 
 class Results:
@@ -166,10 +187,12 @@ def main():
     for name, methods in ((REALM, ["none"]), (JWT_REALM, ["none", "private_key_jwt"])):
         with open(os.path.join(import_dir, f"{name}.json"), "w") as f:
             json.dump(realm_json(name, host.ca_file, methods, args.builtin, events=True,
-                                 allowed_resources=ALLOWED_RESOURCES if name == REALM else None), f)
+                                 allowed_resources=ALLOWED_RESOURCES if name == REALM else None,
+                                 internal=name == REALM), f)
 
     # Client documents.
     host.json(WEB, doc(WEB))
+    host.json(INTERNAL, doc(INTERNAL, client_name="Internal Wiki", redirect_uris=[INTERNAL_CB]))
     host.json(CLAUDE, doc(CLAUDE, client_name="Claude Code (e2e sample)",
                           redirect_uris=["http://localhost/callback", "http://127.0.0.1/callback"]))
     host.json(CHATGPT, doc(CHATGPT, client_name="ChatGPT (e2e sample)",
@@ -486,6 +509,59 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
                 f"{e['operationType']} {e['resourcePath']} {e['details']}" for e in (inv, ref)))
         res.case("invalidate and refresh are admin events (ACTION on CIMD_CLIENT, with the client_id)", admin_events)
 
+        def two_components():
+            q = lambda **p: "?" + urllib.parse.urlencode(p)  # noqa: E731
+            # The internal client works end to end through the second component; the first refuses its host.
+            out = K.login(K.Browser(), kc, REALM, INTERNAL, INTERNAL_CB)
+            assert out.get("code"), f"no code for the internal client: {out['authorize'].status}"
+            t = K.Browser().post(f"{kc.base}/realms/{REALM}/protocol/openid-connect/token",
+                                 {"grant_type": "authorization_code", "code": out["code"], "redirect_uri": INTERNAL_CB,
+                                  "client_id": INTERNAL, "code_verifier": out["verifier"]})
+            assert t.status == 200, f"token for the internal client: {t.status} {t.text[:300]}"
+            # A refusal names the reason of the component whose policy let the host through, not the first's
+            # host_not_allowed.
+            _, c = K.pkce_pair()
+            bad = K.Browser().get(K.authorize_url(kc, REALM, INTERNAL, f"{APP}/elsewhere", c))
+            assert bad.status >= 400 and "redirect_uri_mismatch" in bad.text, (bad.status, page_error(bad.text))
+            _, c = K.pkce_pair()
+            assert K.Browser().get(K.authorize_url(kc, REALM, WEB, WEB_CB, c)).status == 200
+            listed = kc.admin("GET", f"{REALM}/cimd/clients").json()
+            by_client = {e["client_id"]: e["component"] for e in listed}
+            assert by_client.get(INTERNAL) == "internal" and by_client.get(WEB) == "cimd", by_client
+            one = kc.admin("GET", f"{REALM}/cimd/client" + q(client_id=INTERNAL)).json()
+            assert one["component"] == "internal" and one["document"]["client_name"] == "Internal Wiki", one
+            only = kc.admin("GET", f"{REALM}/cimd/clients" + q(component="internal")).json()
+            assert {e["client_id"] for e in only} == {INTERNAL}, only
+            st = kc.admin("GET", f"{REALM}/cimd/stats").json()
+            parts = {x["component"]: x for x in st["components"]}
+            assert set(parts) == {"cimd", "internal"}, st
+            assert st["fetches"] == parts["cimd"]["fetches"] + parts["internal"]["fetches"], st
+            part = kc.admin("GET", f"{REALM}/cimd/stats" + q(component=parts["internal"]["component_id"])).json()
+            assert [x["component"] for x in part["components"]] == ["internal"], part
+            unknown = kc.admin("GET", f"{REALM}/cimd/stats" + q(component="nope"))
+            assert unknown.status == 404 and unknown.json()["error"] == "unknown_component", unknown.text
+            assert "internal" in unknown.json()["error_description"], unknown.text
+            # refresh acts under the policy of the component that serves the client.
+            fetched = host.count(INTERNAL)
+            ref = kc.admin("POST", f"{REALM}/cimd/refresh" + q(client_id=INTERNAL))
+            assert ref.status == 200 and ref.json()["component"] == "internal", ref.text
+            assert ref.json()["source"] == "network" and host.count(INTERNAL) == fetched + 1, ref.text
+            wrong = kc.admin("POST", f"{REALM}/cimd/refresh" + q(client_id=INTERNAL, component="cimd"))
+            assert wrong.status == 502 and wrong.json()["error"] == "host_not_allowed", wrong.text
+            inv = kc.admin("POST", f"{REALM}/cimd/invalidate" + q(client_id=INTERNAL)).json()
+            each = {x["component"]: x["invalidated"] for x in inv["results"][0]["components"]}
+            assert inv["invalidated"] is True and each == {"cimd": False, "internal": True}, inv
+            gone = kc.admin("GET", f"{REALM}/cimd/client" + q(client_id=INTERNAL))
+            assert gone.status == 404, gone.text
+            assert by_client.get(WEB) and kc.admin("GET", f"{REALM}/cimd/client" + q(client_id=WEB)).status == 200
+            return (f"internal client: login + token through component 'internal'; a bad redirect_uri shows "
+                    f"redirect_uri_mismatch; clients lists both components' entries ({len(listed)}), "
+                    f"component=internal only its own; stats totals = sum of {sorted(parts)}; component=nope → 404; "
+                    f"refresh → 200 under 'internal', with component=cimd → 502 host_not_allowed; invalidate → "
+                    f"{each}")
+        res.case("two cimd components in one realm: every operator endpoint covers both, refresh under the "
+                 "serving component's policy", two_components)
+
     def stampede():
         n = 200
         v, c = K.pkce_pair()
@@ -624,7 +700,7 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
 
     def bad_setting_refused():
         comps = kc.admin("GET", f"{REALM}/components?type=org.keycloak.storage.client.ClientStorageProvider").json()
-        comp = next(c for c in comps if c["providerId"] == "cimd")
+        comp = next(c for c in comps if c["providerId"] == "cimd" and c["name"] == "cimd")
         bad = dict(comp, config=dict(comp["config"], allowed_resources=[MCP, "https://mcp.example.com/api?tenant=1"]))
         r = kc.admin("PUT", f"{REALM}/components/{comp['id']}", body=bad)
         after = kc.admin("GET", f"{REALM}/components/{comp['id']}").json()
@@ -647,7 +723,9 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         realm_id = kc.admin("GET", REALM).json()["id"]
         time.sleep(1.2)  # the meters read one stats snapshot a second
         samples = kc.metrics("cimd_")
-        st = stats(kc)
+        # The meters of the component "cimd" against that component's own figures (the realm has two components;
+        # the top-level figures of GET stats are their sums).
+        st = next(c for c in stats(kc)["components"] if c["component"] == "cimd")
         mine = [(n, lb, v) for n, lb, v in samples if lb.get("realm") == realm_id and lb.get("component") == "cimd"]
         assert mine, f"no cimd meters for realm {realm_id}: {sorted(set(n for n, _, _ in samples))[:20]}"
 

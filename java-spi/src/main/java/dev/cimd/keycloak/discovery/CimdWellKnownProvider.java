@@ -11,10 +11,9 @@ import org.keycloak.wellknown.WellKnownProvider;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
- * Keycloak's own discovery document, plus what the realm's cimd engine says to advertise (docs/contract.md §10):
+ * Keycloak's own discovery document, plus what the realm's cimd engines say to advertise (docs/contract.md §10):
  * {@code client_id_metadata_document_supported: true}, its auth methods ({@code none}, and {@code private_key_jwt}
  * when enabled) in {@code token_endpoint_auth_methods_supported}, and {@code S256} in
  * {@code code_challenge_methods_supported}. Clients such as Claude choose CIMD only when all three are present.
@@ -37,11 +36,12 @@ final class CimdWellKnownProvider implements WellKnownProvider {
         if (realm == null || factory == null || !(config instanceof OIDCConfigurationRepresentation rep)) {
             return config;
         }
-        Optional<CimdClientStorageProviderFactory.Component> component = factory.componentOf(session, realm);
-        if (component.isEmpty()) {
+        List<CimdClientStorageProviderFactory.Component> components = factory.componentsOf(session, realm);
+        if (components.isEmpty()) {
             return config;
         }
-        advertise(rep, component.get().engine().discovery());
+        // With several cimd components, what any of them supports (a client is served by one of them).
+        components.forEach(c -> advertise(rep, c.engine().discovery()));
         return rep;
     }
 

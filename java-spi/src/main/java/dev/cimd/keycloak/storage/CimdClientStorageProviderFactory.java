@@ -1,5 +1,7 @@
 package dev.cimd.keycloak.storage;
 
+import dev.cimd.keycloak.admin.CimdAdminResource;
+import dev.cimd.keycloak.cluster.CimdCluster;
 import dev.cimd.keycloak.shared.EngineMeters;
 import dev.cimd.keycloak.shared.EngineRegistry;
 import dev.cimd.keycloak.shared.UrlClientIds;
@@ -7,12 +9,14 @@ import dev.cimd.keycloak.config.AllowedResources;
 import dev.cimd.keycloak.config.CimdConfig;
 import dev.cimd.keycloak.jni.CimdEngine;
 
+import org.jboss.logging.Logger;
 import org.keycloak.component.ComponentModel;
 import org.keycloak.component.ComponentValidationException;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.utils.KeycloakModelUtils;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.storage.CacheableStorageProviderModel;
 import org.keycloak.storage.StorageId;
@@ -32,10 +36,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CimdClientStorageProviderFactory implements ClientStorageProviderFactory<CimdClientStorageProvider> {
     public static final String PROVIDER_ID = "cimd";
+    private static final Logger LOG = Logger.getLogger(CimdClientStorageProviderFactory.class);
 
     private final EngineRegistry engines = new EngineRegistry((model, engine) -> EngineMeters.bind(
             io.micrometer.core.instrument.Metrics.globalRegistry, model.getParentId(), model.getName(), engine::stats));
-    /** By realm id: its cimd component as last found ({@link #componentOf(RealmModel)}). */
+    /** Cluster-wide operator requests (the admin resource); set by postInit. */
+    private volatile CimdCluster cluster;
+    /** By realm id: its cimd components as last found ({@link #componentsOf(RealmModel)}). */
     private final Map<String, Known> found = new ConcurrentHashMap<>();
 
     @Override
@@ -78,6 +85,12 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
     }
 
     @Override
+    public void onCreate(KeycloakSession session, RealmModel realm, ComponentModel model) {
+        // The realm's next lookup finds the new component too.
+        found.remove(realm.getId());
+    }
+
+    @Override
     public void onUpdate(KeycloakSession session, RealmModel realm, ComponentModel oldModel, ComponentModel newModel) {
         // The next lookup builds an engine for the new settings and frees the old one.
         found.remove(realm.getId());
@@ -92,66 +105,98 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
 
     @Override
     public void postInit(KeycloakSessionFactory factory) {
+        CimdCluster c = new CimdCluster(factory, CimdAdminResource::carryOut);
+        try {
+            KeycloakModelUtils.runJobInTransaction(factory, c::register);
+        } catch (RuntimeException e) {
+            LOG.warnf(e, "cimd: operator requests act on this node only (no cluster listener)");
+        }
+        cluster = c;
+    }
+
+    /** The cluster-wide operator requests of this server (null before postInit). */
+    public CimdCluster cluster() {
+        return cluster;
     }
 
     @Override
     public void close() {
         found.clear();
         engines.close();
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     /**
-     * The engine of the realm's enabled cimd component, if the realm has one; remembered for the rest of the
-     * session (one HTTP request), which asks several times (policy executor, discovery, admin resource).
+     * The realm's first enabled cimd component ({@link #componentsOf(KeycloakSession, RealmModel)}), if it has one:
+     * the one whose discovery metadata the realm advertises.
      */
     public Optional<Component> componentOf(KeycloakSession session, RealmModel realm) {
-        String key = "cimd.component." + realm.getId();
+        return componentsOf(session, realm).stream().findFirst();
+    }
+
+    /** {@link #componentsOf(RealmModel)}, remembered for the rest of the session (one HTTP request). */
+    @SuppressWarnings("unchecked")
+    public List<Component> componentsOf(KeycloakSession session, RealmModel realm) {
+        String key = "cimd.components." + realm.getId();
         Object known = session.getAttribute(key);
-        if (known instanceof Component c) {
-            return Optional.of(c);
+        if (known instanceof List<?> list) {
+            return (List<Component>) list;
         }
-        Optional<Component> found = componentOf(realm);
-        found.ifPresent(c -> session.setAttribute(key, c));
+        List<Component> found = componentsOf(realm);
+        session.setAttribute(key, found);
         return found;
     }
 
-    /**
-     * The engine of the realm's enabled cimd component, if the realm has one. Remembered per realm with the
-     * component model it was found from: while Keycloak's realm cache hands out that same model object (it builds
-     * new ones whenever the realm or the component changes), and the engine built for it is still the registered
-     * one, the answer stands; otherwise the realm's components are searched again. The search copies the realm's
-     * whole component map (Keycloak's cached realm does that on every call), too much to pay on every
-     * authorization request.
-     */
+    /** The realm's first enabled cimd component, if it has one ({@link #componentsOf(RealmModel)}). */
     public Optional<Component> componentOf(RealmModel realm) {
-        Known known = found.get(realm.getId());
-        if (known != null) {
-            ComponentModel current = realm.getComponent(known.component().model().getId());
-            if (current == known.source() && engines.existing(current.getId()) == known.component().engine()) {
-                return Optional.of(known.component());
-            }
-        }
-        Optional<ComponentModel> source = realm.getComponentsStream(realm.getId(), ClientStorageProvider.class.getName())
-                .filter(c -> PROVIDER_ID.equals(c.getProviderId()))
-                .filter(c -> new ClientStorageProviderModel(c).isEnabled())
-                .findFirst();
-        if (source.isEmpty()) {
-            found.remove(realm.getId());
-            return Optional.empty();
-        }
-        ClientStorageProviderModel model = new ClientStorageProviderModel(source.get());
-        Component component = new Component(model, engines.engineFor(model));
-        // The realm cache keeps the search's models and those by id in two collections, as distinct objects: the
-        // one compared on the next request is the one by id.
-        ComponentModel byId = realm.getComponent(model.getId());
-        if (byId != null) {
-            found.put(realm.getId(), new Known(byId, component));
-        }
-        return Optional.of(component);
+        return componentsOf(realm).stream().findFirst();
     }
 
     /**
-     * The realm's cimd component, if {@code client} is a URL client that component serves; empty for database
+     * The realm's enabled cimd components, in the order Keycloak's client storage asks them for a client_id
+     * (priority, then the realm's order): a URL client is served by the first whose engine accepts it. Remembered
+     * per realm with the component models they were found from: while Keycloak's realm cache hands out those same
+     * model objects (it builds new ones whenever the realm or a component changes), and the engines built for them
+     * are still the registered ones, the answer stands; otherwise the realm's components are searched again. The
+     * search copies the realm's whole component map (Keycloak's cached realm does that on every call), too much to
+     * pay on every authorization request.
+     */
+    public List<Component> componentsOf(RealmModel realm) {
+        Known known = found.get(realm.getId());
+        if (known != null && known.stillCurrent(realm, engines)) {
+            return known.components();
+        }
+        List<ClientStorageProviderModel> models = realm.getComponentsStream(realm.getId(), ClientStorageProvider.class.getName())
+                .filter(c -> PROVIDER_ID.equals(c.getProviderId()))
+                .map(ClientStorageProviderModel::new)
+                .sorted(ClientStorageProviderModel.comparator)
+                .filter(ClientStorageProviderModel::isEnabled)
+                .toList();
+        if (models.isEmpty()) {
+            found.remove(realm.getId());
+            return List.of();
+        }
+        List<Component> components = models.stream().map(m -> new Component(m, engines.engineFor(m))).toList();
+        // The realm cache keeps the search's models and those by id in two collections, as distinct objects: the
+        // ones compared on the next request are those by id.
+        List<ComponentModel> byId = components.stream().map(c -> realm.getComponent(c.model().getId())).toList();
+        if (byId.stream().allMatch(java.util.Objects::nonNull)) {
+            found.put(realm.getId(), new Known(byId, components));
+        }
+        return components;
+    }
+
+    /** The realm's enabled cimd component named by {@code idOrName}: its id, or its name when no id matches. */
+    public Optional<Component> component(KeycloakSession session, RealmModel realm, String idOrName) {
+        List<Component> all = componentsOf(session, realm);
+        return all.stream().filter(c -> c.model().getId().equals(idOrName)).findFirst()
+                .or(() -> all.stream().filter(c -> idOrName.equals(c.model().getName())).findFirst());
+    }
+
+    /**
+     * The realm's cimd component that serves {@code client}, if it is a URL client of one; empty for database
      * clients (even one whose client_id is a URL) and for clients of other storage providers.
      */
     public static Optional<Component> serving(KeycloakSession session, ClientModel client) {
@@ -165,11 +210,20 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
             return Optional.empty();
         }
         String provider = StorageId.providerId(client.getId());
-        return factory.componentOf(session, realm).filter(c -> c.model().getId().equals(provider));
+        return factory.componentsOf(session, realm).stream().filter(c -> c.model().getId().equals(provider)).findFirst();
     }
 
-    /** A realm's component as found, and the model object of the realm cache it was found from. */
-    private record Known(ComponentModel source, Component component) {
+    /** A realm's components as found, and the model objects of the realm cache they were found from. */
+    private record Known(List<ComponentModel> sources, List<Component> components) {
+        boolean stillCurrent(RealmModel realm, EngineRegistry engines) {
+            for (int i = 0; i < sources.size(); i++) {
+                ComponentModel current = realm.getComponent(sources.get(i).getId());
+                if (current != sources.get(i) || engines.existing(current.getId()) != components.get(i).engine()) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /** The factory registered with Keycloak, for the policy executor, discovery and the admin resource. */
@@ -181,5 +235,9 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
 
     /** A realm's cimd component and its engine. */
     public record Component(ClientStorageProviderModel model, CimdEngine engine) {
+        /** "name (id)", for messages. */
+        public String label() {
+            return model.getName() + " (" + model.getId() + ")";
+        }
     }
 }

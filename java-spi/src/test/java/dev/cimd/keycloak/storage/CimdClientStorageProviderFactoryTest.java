@@ -131,4 +131,31 @@ class CimdClientStorageProviderFactoryTest {
         m.getConfig().put("allowed_resources", List.of("http://127.0.0.1:18080/mcp", "https://mcp.example.com/"));
         factory.validateConfiguration(null, realm, m);
     }
+
+    @Test
+    void everyEnabledComponentIsFoundInKeycloaksLookupOrderEachWithItsOwnEngine() {
+        ComponentModel internal = cimd("comp-0", true, null);
+        internal.setName("internal");
+        internal.getConfig().putSingle("priority", "10");
+        ComponentModel first = current.get();
+        first.setName("public");
+        first.getConfig().putSingle("priority", "0");
+        ComponentModel off = cimd("comp-2", false, null);
+        when(realm.getComponent(anyString())).thenAnswer(i -> switch ((String) i.getArgument(0)) {
+            case "comp-0" -> internal;
+            case "comp-1" -> first;
+            case "comp-2" -> off;
+            default -> null;
+        });
+        // The realm's own order puts the internal one first: the priority decides, as in Keycloak's client storage.
+        when(realm.getComponentsStream("realm-1", ClientStorageProvider.class.getName()))
+                .thenAnswer(i -> Stream.of(new ComponentModel(internal), new ComponentModel(first), new ComponentModel(off)));
+        List<CimdClientStorageProviderFactory.Component> found = factory.componentsOf(realm);
+        assertEquals(List.of("comp-1", "comp-0"), found.stream().map(c -> c.model().getId()).toList());
+        assertNotSame(found.get(0).engine(), found.get(1).engine());
+        assertSame(found.get(0), factory.componentOf(realm).orElseThrow());
+        // Found again without a search while the realm cache holds the same models.
+        assertSame(found, factory.componentsOf(realm));
+        verify(realm, times(1)).getComponentsStream("realm-1", ClientStorageProvider.class.getName());
+    }
 }

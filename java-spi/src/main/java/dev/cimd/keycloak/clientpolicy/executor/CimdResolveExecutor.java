@@ -26,6 +26,7 @@ import org.keycloak.services.clientpolicy.context.PreAuthorizationRequestContext
 import org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider;
 import org.keycloak.storage.StorageId;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -87,20 +88,43 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
     public static CimdException rejection(KeycloakSession session, PreAuthorizationRequestContext pre) {
         RealmModel realm = session.getContext().getRealm();
         CimdClientStorageProviderFactory factory = CimdClientStorageProviderFactory.of(session);
-        Optional<CimdClientStorageProviderFactory.Component> component =
-                factory == null || realm == null ? Optional.empty() : factory.componentOf(session, realm);
-        if (component.isEmpty()) {
-            return null;
-        }
+        List<CimdClientStorageProviderFactory.Component> components =
+                factory == null || realm == null ? List.of() : factory.componentsOf(session, realm);
         String clientId = pre.getClientId();
         String redirectUri = pre.getRequestParameters() == null ? null
                 : pre.getRequestParameters().getFirst(OIDCLoginProtocol.REDIRECT_URI_PARAM);
-        RequestAnswers answers = RequestAnswers.of(session, component.get().model().getId());
+        // Asked in the order Keycloak's client storage asks the components: the first that accepts serves the
+        // client, and the request is refused only when every one refuses.
+        CimdException shown = null;
+        for (CimdClientStorageProviderFactory.Component component : components) {
+            CimdException verdict = rejection(session, realm, component, clientId, redirectUri);
+            if (verdict == null) {
+                return null;
+            }
+            if (shown == null || (isHostPolicy(shown) && !isHostPolicy(verdict))) {
+                shown = verdict;
+            }
+        }
+        return shown;
+    }
+
+    /**
+     * A refusal by a component's host policy (allowed_hosts, denied_hosts, the address rules): with several
+     * components, the refusal shown is that of the first component whose policy let the host through, if any.
+     */
+    private static boolean isHostPolicy(CimdException e) {
+        return "host_not_allowed".equals(e.code()) || "blocked_address".equals(e.code());
+    }
+
+    private static CimdException rejection(KeycloakSession session, RealmModel realm,
+                                           CimdClientStorageProviderFactory.Component component, String clientId,
+                                           String redirectUri) {
+        RequestAnswers answers = RequestAnswers.of(session, component.model().getId());
         RequestAnswers.Verdict known = answers.verdict(clientId, redirectUri);
         if (known != null) {
             return known.refusal();
         }
-        CimdException verdict = decide(session, realm, component.get().engine(), answers, clientId, redirectUri);
+        CimdException verdict = decide(session, realm, component.model().getId(), component.engine(), answers, clientId, redirectUri);
         if (verdict != null) {
             answers.refused(clientId, redirectUri, verdict);
         }
@@ -111,11 +135,13 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
      * The engine's verdict. A client_id the engine holds is decided by the engine alone, in one call (a cache
      * hit). Otherwise the client is looked up the way Keycloak will look it up (realm database first, through its
      * cache, then the cimd storage provider, which resolves it): a database client, even one whose client_id is a
-     * URL, is left to Keycloak and never fetched; a client the storage provider could not resolve gets the
-     * failure it recorded, so a failing document is fetched once per request, not twice.
+     * URL, is left to Keycloak and never fetched; a client the storage provider could not resolve (or that another
+     * cimd component serves) gets the failure it recorded, so a failing document is fetched once per request, not
+     * twice.
      */
-    private static CimdException decide(KeycloakSession session, RealmModel realm, CimdEngine engine,
-                                        RequestAnswers answers, String clientId, String redirectUri) {
+    private static CimdException decide(KeycloakSession session, RealmModel realm, String componentId,
+                                        CimdEngine engine, RequestAnswers answers, String clientId,
+                                        String redirectUri) {
         try {
             Optional<Resolution> cached = engine.resolveCached(clientId, redirectUri);
             if (cached.isEmpty()) {
@@ -124,7 +150,8 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
                     return null;
                 }
                 RequestAnswers.Verdict lookup = answers.verdict(clientId, null);
-                if (client == null && lookup != null && !lookup.allowed()) {
+                boolean servedElsewhere = client != null && !componentId.equals(StorageId.providerId(client.getId()));
+                if ((client == null || servedElsewhere) && lookup != null && !lookup.allowed()) {
                     return lookup.refusal();
                 }
                 cached = Optional.of(engine.resolve(clientId, redirectUri, null));
