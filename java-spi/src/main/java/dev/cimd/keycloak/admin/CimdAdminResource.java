@@ -32,6 +32,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Operator endpoints under {@code /admin/realms/{realm}/cimd}: the realm's cached CIMD clients and counters, for
@@ -135,20 +138,34 @@ public final class CimdAdminResource {
     @GET
     @Path("clients")
     public Response clients(@QueryParam("component") String component, @QueryParam("scope") String scope) {
-        try {
+        return view("clients", component, scope, components -> entries(components, node()), (mine, answers) -> {
+            ObjectNode out = clusterAnswer(answers);
+            ArrayNode all = out.putArray("clients");
+            mine.forEach(all::add);
+            answers.byNode().values().forEach(p -> parse(p).path("clients").forEach(all::add));
+            return out;
+        });
+    }
+
+    /**
+     * A read-only endpoint: {@code local}'s answer over this node's engines, or with {@code scope=cluster} that
+     * answer and every other node's, merged by {@code merge}.
+     */
+    private Response view(String op, String component, String scope, Function<List<Component>, JsonNode> local,
+                          BiFunction<JsonNode, CimdCluster.Answers, ObjectNode> merge) {
+        return answering(() -> {
             auth.clients().requireView();
             boolean everyNode = cluster(scope);
             List<Component> components = components(component);
-            ArrayNode mine = entries(components, node());
-            if (!everyNode) {
-                return Response.ok(mine).build();
-            }
-            CimdCluster.Answers answers = ask("clients", components, component, null);
-            ObjectNode out = clusterAnswer(answers);
-            ArrayNode all = out.putArray("clients");
-            all.addAll(mine);
-            answers.byNode().values().forEach(p -> parse(p).path("clients").forEach(all::add));
-            return Response.ok(out).build();
+            JsonNode mine = local.apply(components);
+            return Response.ok(everyNode ? merge.apply(mine, ask(op, components, component, null)) : mine).build();
+        });
+    }
+
+    /** Runs an endpoint; a refusal (a bad parameter, an unknown component) is its answer. */
+    private static Response answering(Supplier<Response> endpoint) {
+        try {
+            return endpoint.get();
         } catch (Refusal r) {
             return r.response;
         }
@@ -157,10 +174,8 @@ public final class CimdAdminResource {
     @GET
     @Path("client")
     public Response client(@QueryParam("client_id") String clientId, @QueryParam("component") String component) {
-        try {
-            auth.clients().requireView();
-            require(clientId);
-            for (Component c : components(component)) {
+        return naming(clientId, component, false, components -> {
+            for (Component c : components) {
                 for (JsonNode entry : c.engine().entries()) {
                     if (clientId.equals(entry.path("client_id").asText())) {
                         ObjectNode out = labelled(entry, c);
@@ -170,18 +185,13 @@ public final class CimdAdminResource {
                 }
             }
             return failure(Response.Status.NOT_FOUND, "not_cached", clientId + " is not in the cache");
-        } catch (Refusal r) {
-            return r.response;
-        }
+        });
     }
 
     @POST
     @Path("invalidate")
     public Response invalidate(@QueryParam("client_id") String clientId, @QueryParam("component") String component) {
-        try {
-            auth.clients().requireManage();
-            require(clientId);
-            List<Component> components = components(component);
+        return naming(clientId, component, true, components -> {
             ObjectNode mine = invalidated(components, clientId, node());
             CimdCluster.Answers answers = ask("invalidate", components, component, clientId);
             ObjectNode out = clusterAnswer(answers);
@@ -198,9 +208,24 @@ public final class CimdAdminResource {
             CimdAdminEvents.record(adminEvent, "invalidate", clientId, Map.of("invalidated", String.valueOf(any)),
                     out);
             return Response.ok(out).build();
-        } catch (Refusal r) {
-            return r.response;
-        }
+        });
+    }
+
+    /**
+     * An endpoint about one client_id: for a caller allowed to view clients, or to manage them when it changes the
+     * cache ({@code manage}).
+     */
+    private Response naming(String clientId, String component, boolean manage,
+                            Function<List<Component>, Response> action) {
+        return answering(() -> {
+            if (manage) {
+                auth.clients().requireManage();
+            } else {
+                auth.clients().requireView();
+            }
+            require(clientId);
+            return action.apply(components(component));
+        });
     }
 
     /**
@@ -211,10 +236,7 @@ public final class CimdAdminResource {
     @POST
     @Path("refresh")
     public Response refresh(@QueryParam("client_id") String clientId, @QueryParam("component") String component) {
-        try {
-            auth.clients().requireManage();
-            require(clientId);
-            List<Component> components = components(component);
+        return naming(clientId, component, true, components -> {
             List<Component> order = new ArrayList<>();
             components.stream().filter(c -> holds(c, clientId)).findFirst().ifPresent(order::add);
             components.stream().filter(c -> !order.contains(c)).forEach(order::add);
@@ -233,7 +255,7 @@ public final class CimdAdminResource {
                     CimdAdminEvents.record(adminEvent, "refresh", clientId, Map.of("cimd_source", r.source()), out);
                     return Response.ok(out).build();
                 } catch (CimdException e) {
-                    if (refused == null || (hostPolicy(refused) && !hostPolicy(e))) {
+                    if (CimdClientStorageProviderFactory.shown(refused, e) == e) {
                         refused = e;
                         refusedBy = c;
                     }
@@ -246,23 +268,13 @@ public final class CimdAdminResource {
             out.put("component", refusedBy.model().getName());
             CimdAdminEvents.record(adminEvent, "refresh", clientId, Map.of("cimd_error", refused.code()), null);
             return Response.status(Response.Status.BAD_GATEWAY).type(MediaType.APPLICATION_JSON).entity(out).build();
-        } catch (Refusal r) {
-            return r.response;
-        }
+        });
     }
 
     @GET
     @Path("stats")
     public Response stats(@QueryParam("component") String component, @QueryParam("scope") String scope) {
-        try {
-            auth.clients().requireView();
-            boolean everyNode = cluster(scope);
-            List<Component> components = components(component);
-            ObjectNode mine = stats(components, node());
-            if (!everyNode) {
-                return Response.ok(mine).build();
-            }
-            CimdCluster.Answers answers = ask("stats", components, component, null);
+        return view("stats", component, scope, components -> stats(components, node()), (mine, answers) -> {
             ObjectNode out = clusterAnswer(answers);
             ArrayNode nodes = out.putArray("results");
             nodes.add(mine);
@@ -270,10 +282,8 @@ public final class CimdAdminResource {
             ObjectNode totals = JsonNodeFactory.instance.objectNode();
             nodes.forEach(n -> add(totals, n.path("totals")));
             out.set("totals", totals);
-            return Response.ok(out).build();
-        } catch (Refusal r) {
-            return r.response;
-        }
+            return out;
+        });
     }
 
     /**
@@ -390,11 +400,6 @@ public final class CimdAdminResource {
             }
         }
         return false;
-    }
-
-    /** A refusal by a component's host policy; another component's refusal is more telling (as in the executor). */
-    private static boolean hostPolicy(CimdException e) {
-        return "host_not_allowed".equals(e.code()) || "blocked_address".equals(e.code());
     }
 
     private static ObjectNode labelled(JsonNode entry, Component c) {

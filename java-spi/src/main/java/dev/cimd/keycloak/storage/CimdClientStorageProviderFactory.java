@@ -2,6 +2,7 @@ package dev.cimd.keycloak.storage;
 
 import dev.cimd.keycloak.admin.CimdAdminResource;
 import dev.cimd.keycloak.cluster.CimdCluster;
+import dev.cimd.keycloak.jni.CimdException;
 import dev.cimd.keycloak.shared.EngineMeters;
 import dev.cimd.keycloak.shared.EngineRegistry;
 import dev.cimd.keycloak.shared.UrlClientIds;
@@ -17,6 +18,7 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
+import org.keycloak.models.utils.PostMigrationEvent;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.storage.CacheableStorageProviderModel;
 import org.keycloak.storage.StorageId;
@@ -106,12 +108,19 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
     @Override
     public void postInit(KeycloakSessionFactory factory) {
         CimdCluster c = new CimdCluster(factory, CimdAdminResource::carryOut);
-        try {
-            KeycloakModelUtils.runJobInTransaction(factory, c::register);
-        } catch (RuntimeException e) {
-            LOG.warnf(e, "cimd: operator requests act on this node only (no cluster listener)");
-        }
         cluster = c;
+        // The listener goes on Keycloak's cluster provider once the server has started (PostMigrationEvent): here,
+        // during postInit, that provider may not be buildable yet (its JGroups discovery reads the database, whose
+        // factory may not be initialised: seen as an NPE on one node of two).
+        factory.register(event -> {
+            if (event instanceof PostMigrationEvent) {
+                try {
+                    KeycloakModelUtils.runJobInTransaction(factory, c::register);
+                } catch (RuntimeException e) {
+                    LOG.warnf(e, "cimd: operator requests act on this node only (no cluster listener)");
+                }
+            }
+        });
     }
 
     /** The cluster-wide operator requests of this server (null before postInit). */
@@ -193,6 +202,20 @@ public final class CimdClientStorageProviderFactory implements ClientStorageProv
         List<Component> all = componentsOf(session, realm);
         return all.stream().filter(c -> c.model().getId().equals(idOrName)).findFirst()
                 .or(() -> all.stream().filter(c -> idOrName.equals(c.model().getName())).findFirst());
+    }
+
+    /**
+     * Which of two refusals of one client_id by a realm's components (taken in lookup order) to show: the first,
+     * unless it is only a host policy's (allowed_hosts, denied_hosts, the address rules) and the later one is not:
+     * the refusal shown is that of the first component whose policy let the host through, if any. {@code shown}
+     * may be null (no refusal yet).
+     */
+    public static CimdException shown(CimdException shown, CimdException next) {
+        return shown == null || (isHostPolicy(shown) && !isHostPolicy(next)) ? next : shown;
+    }
+
+    private static boolean isHostPolicy(CimdException e) {
+        return "host_not_allowed".equals(e.code()) || "blocked_address".equals(e.code());
     }
 
     /**

@@ -1,20 +1,16 @@
 package dev.cimd.keycloak.clientpolicy.condition;
 
 import dev.cimd.keycloak.clientpolicy.executor.CimdResolveExecutor;
-import dev.cimd.keycloak.shared.UrlClientIds;
 
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.representations.idm.ClientPolicyConditionConfigurationRepresentation;
 import org.keycloak.services.clientpolicy.ClientPolicyContext;
-import org.keycloak.services.clientpolicy.ClientPolicyEvent;
 import org.keycloak.services.clientpolicy.ClientPolicyException;
 import org.keycloak.services.clientpolicy.ClientPolicyVote;
 import org.keycloak.services.clientpolicy.condition.AbstractClientPolicyConditionProvider;
-import org.keycloak.services.clientpolicy.context.AuthorizationRequestContext;
-import org.keycloak.services.clientpolicy.context.PreAuthorizationRequestContext;
 
 /**
- * True for an authorization request whose URL-shaped client_id ({@link UrlClientIds}) the realm's cimd engine
+ * True for an authorization request whose URL-shaped client_id ({@link dev.cimd.keycloak.shared.UrlClientIds}) the realm's cimd engine
  * rejects, together with the request's redirect_uri, before Keycloak looks the client up, and for a URL client's
  * authorization request whose {@code resource} the realm does not allow
  * ({@link dev.cimd.keycloak.config.AllowedResources}). The executor ({@code cimd-resolve}) then shows the engine's
@@ -44,16 +40,6 @@ public final class CimdClientIdCondition
 
     @Override
     public ClientPolicyVote applyPolicy(ClientPolicyContext context) throws ClientPolicyException {
-        if (context.getEvent() == ClientPolicyEvent.PRE_AUTHORIZATION_REQUEST
-                && context instanceof PreAuthorizationRequestContext pre && UrlClientIds.isCandidate(pre.getClientId())
-                && CimdResolveExecutor.rejection(session, pre) != null) {
-            return ClientPolicyVote.YES;
-        }
-        if (context.getEvent() == ClientPolicyEvent.AUTHORIZATION_REQUEST
-                && context instanceof AuthorizationRequestContext authz
-                && CimdResolveExecutor.resourceRefusal(session, authz) != null) {
-            return ClientPolicyVote.YES;
-        }
-        return ClientPolicyVote.ABSTAIN;
+        return CimdResolveExecutor.refusal(session, context) != null ? ClientPolicyVote.YES : ClientPolicyVote.ABSTAIN;
     }
 }

@@ -7,6 +7,7 @@ import dev.cimd.keycloak.storage.CimdClientStorageProviderFactory;
 import dev.cimd.keycloak.shared.CimdLog;
 import dev.cimd.keycloak.shared.CimdMessages;
 import dev.cimd.keycloak.shared.RequestAnswers;
+import dev.cimd.keycloak.shared.UrlClientIds;
 import dev.cimd.keycloak.token.ResourceGrants;
 
 import jakarta.ws.rs.core.Response;
@@ -58,25 +59,40 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
 
     @Override
     public void executeOnEvent(ClientPolicyContext context) throws ClientPolicyException {
+        ClientPolicyException refusal = refusal(session, context);
+        if (refusal == null) {
+            return;
+        }
+        if (context instanceof PreAuthorizationRequestContext pre) {
+            CimdLoginEvents.refused(session, pre.getClientId(), redirectUri(pre), rejection(session, pre));
+        }
+        throw refusal;
+    }
+
+    /**
+     * What this executor refuses in {@code context}, or null; the condition ({@code cimd-client-id}) votes for the
+     * policy exactly when this is not null. At {@code PRE_AUTHORIZATION_REQUEST}: the engine's rejection of a URL
+     * client_id and its redirect_uri, as an error page. At {@code AUTHORIZATION_REQUEST}: a resource the realm does
+     * not allow, as {@code invalid_target}, which Keycloak redirects to the client's (verified) redirect_uri.
+     */
+    public static ClientPolicyException refusal(KeycloakSession session, ClientPolicyContext context) {
         if (context.getEvent() == ClientPolicyEvent.AUTHORIZATION_REQUEST
                 && context instanceof AuthorizationRequestContext authz) {
-            String refusal = resourceRefusal(session, authz);
-            if (refusal != null) {
-                // Keycloak redirects this error to the client's (verified) redirect_uri.
-                throw new ClientPolicyException(OAuthErrorException.INVALID_TARGET, refusal);
-            }
-            return;
+            String refused = resourceRefusal(session, authz);
+            return refused == null ? null : new ClientPolicyException(OAuthErrorException.INVALID_TARGET, refused);
         }
-        if (context.getEvent() != ClientPolicyEvent.PRE_AUTHORIZATION_REQUEST
-                || !(context instanceof PreAuthorizationRequestContext pre) || pre.getClientId() == null) {
-            return;
+        if (context.getEvent() == ClientPolicyEvent.PRE_AUTHORIZATION_REQUEST
+                && context instanceof PreAuthorizationRequestContext pre && UrlClientIds.isCandidate(pre.getClientId())) {
+            CimdException e = rejection(session, pre);
+            return e == null ? null
+                    : new ClientPolicyException(e.oauthError(), errorText(session, e), Response.Status.BAD_REQUEST);
         }
-        CimdException e = rejection(session, pre);
-        if (e != null) {
-            CimdLoginEvents.refused(session, pre.getClientId(), pre.getRequestParameters() == null ? null
-                    : pre.getRequestParameters().getFirst(OIDCLoginProtocol.REDIRECT_URI_PARAM), e);
-            throw new ClientPolicyException(e.oauthError(), errorText(session, e), Response.Status.BAD_REQUEST);
-        }
+        return null;
+    }
+
+    private static String redirectUri(PreAuthorizationRequestContext pre) {
+        return pre.getRequestParameters() == null ? null
+                : pre.getRequestParameters().getFirst(OIDCLoginProtocol.REDIRECT_URI_PARAM);
     }
 
     /**
@@ -91,8 +107,7 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
         List<CimdClientStorageProviderFactory.Component> components =
                 factory == null || realm == null ? List.of() : factory.componentsOf(session, realm);
         String clientId = pre.getClientId();
-        String redirectUri = pre.getRequestParameters() == null ? null
-                : pre.getRequestParameters().getFirst(OIDCLoginProtocol.REDIRECT_URI_PARAM);
+        String redirectUri = redirectUri(pre);
         // Asked in the order Keycloak's client storage asks the components: the first that accepts serves the
         // client, and the request is refused only when every one refuses.
         CimdException shown = null;
@@ -101,19 +116,9 @@ public final class CimdResolveExecutor implements ClientPolicyExecutorProvider<C
             if (verdict == null) {
                 return null;
             }
-            if (shown == null || (isHostPolicy(shown) && !isHostPolicy(verdict))) {
-                shown = verdict;
-            }
+            shown = CimdClientStorageProviderFactory.shown(shown, verdict);
         }
         return shown;
-    }
-
-    /**
-     * A refusal by a component's host policy (allowed_hosts, denied_hosts, the address rules): with several
-     * components, the refusal shown is that of the first component whose policy let the host through, if any.
-     */
-    private static boolean isHostPolicy(CimdException e) {
-        return "host_not_allowed".equals(e.code()) || "blocked_address".equals(e.code());
     }
 
     private static CimdException rejection(KeycloakSession session, RealmModel realm,
