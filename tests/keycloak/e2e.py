@@ -710,6 +710,97 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         assert "must not have a query" in r.text and "allowed_resources" in r.text, r.text[:300]
         return f"{r.status}: {r.text[:200]}; the component kept its setting"
 
+    def admin_get(path):
+        """An admin REST GET outside /admin/realms (e.g. serverinfo)."""
+        r = K.Browser().get(f"{kc.base}/admin/{path}", headers={"Authorization": f"Bearer {kc.admin_token()}",
+                                                                 "Accept": "application/json"})
+        assert r.status == 200, f"GET /admin/{path}: {r.status} {r.text[:300]}"
+        return r.json()
+
+    def settings_as_admin_sees_them():
+        # What the admin console reads to build a component's form.
+        types = admin_get("serverinfo")["componentTypes"]["org.keycloak.storage.client.ClientStorageProvider"]
+        props = {p["name"]: p for p in next(t for t in types if t["id"] == "cimd")["properties"]}
+        want = {"allow_loopback": ("boolean", "false"), "fetch_timeout_ms": ("Integer", "5000"),
+                "cache_max_bytes": ("Integer", "67108864"),
+                "grant_types_supported": ("MultivaluedString", ["authorization_code", "refresh_token"]),
+                "allowed_hosts": ("MultivaluedString", None), "per_host_rate": ("Text", None),
+                "extra_ca_file": ("String", None), "allowed_resources": ("MultivaluedString", None)}
+        for name, (typ, default) in want.items():
+            p = props[name]
+            assert p["type"] == typ, f"{name}: type {p['type']}, not {typ}"
+            if default is not None:
+                assert p.get("defaultValue") == default, f"{name}: default {p.get('defaultValue')!r}"
+            assert "Default: " in p.get("helpText", ""), f"{name}: no default in the help text"
+        assert json.loads(props["per_host_rate"]["defaultValue"]) == {"per_minute": 60, "burst": 20}, props[
+            "per_host_rate"]
+        assert "defaultValue" not in props["allowed_hosts"] or props["allowed_hosts"]["defaultValue"] is None
+        kinds = sorted({p["type"] for p in props.values()})
+        return f"{len(props)} settings, types {kinds}; defaults shown (fetch_timeout_ms 5000, per_host_rate JSON)"
+
+    def bad_number_refused():
+        comps = kc.admin("GET", f"{REALM}/components?type=org.keycloak.storage.client.ClientStorageProvider").json()
+        comp = next(c for c in comps if c["providerId"] == "cimd" and c["name"] == "cimd")
+        out = []
+        for key, value, sentence in [("fetch_timeout_ms", "soon", "fetch_timeout_ms: expected a whole number, got a "
+                                                                   "string"),
+                                     ("fetch_timeout_ms", "999999", "fetch_timeout_ms: 999999 is outside 1..=120000"),
+                                     ("allow_query", "yes", "allow_query: expected a boolean, got a string")]:
+            bad = dict(comp, config=dict(comp["config"], **{key: [value]}))
+            r = kc.admin("PUT", f"{REALM}/components/{comp['id']}", body=bad)
+            assert r.status == 400, f"{key}={value} saved: {r.status} {r.text[:300]}"
+            assert f"cimd: invalid configuration: {sentence}" in r.text, r.text[:300]
+            out.append(f"{key}={value} → {r.status}")
+        after = kc.admin("GET", f"{REALM}/components/{comp['id']}").json()
+        # Keycloak keeps a multivalued setting's values unordered.
+        kept = {k: sorted(v) for k, v in after["config"].items()}
+        assert kept == {k: sorted(v) for k, v in comp["config"].items()}, (after["config"], comp["config"])
+        return "; ".join(out) + " with the engine's sentence; the component kept its settings"
+
+    def docs_recipes():
+        # The admin REST recipes of docs/keycloak.md, run as written against a fresh realm that already has a
+        # client profile and policy of its own: they must stay.
+        import re
+        import subprocess
+        docs = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "keycloak.md")).read()
+        blocks = dict(re.findall(r"<!-- recipe: (\w+) -->\n```sh\n(.*?)```", docs, re.S))
+        order = ["token", "realm", "component", "update", "profile", "policy"]
+        assert sorted(blocks) == sorted(order), sorted(blocks)
+        realm = "recipes"
+        token = kc.admin_token()
+        hdr = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        r = K.Browser().request("POST", f"{kc.base}/admin/realms", headers=hdr,
+                                data=json.dumps({"realm": realm, "enabled": True}).encode())
+        assert r.status == 201, f"realm: {r.status} {r.text[:300]}"
+        try:
+            keep_profile = {"name": "keep-me", "executors": [{"executor": "pkce-enforcer",
+                                                              "configuration": {"auto-configure": "false"}}]}
+            keep_policy = {"name": "keep-me", "enabled": False, "profiles": ["keep-me"],
+                           "conditions": [{"condition": "client-access-type", "configuration": {"type": ["public"]}}]}
+            for what, body in [("profiles", {"profiles": [keep_profile]}), ("policies", {"policies": [keep_policy]})]:
+                r = kc.admin("PUT", f"{realm}/client-policies/{what}", body=body)
+                assert r.status in (200, 204), f"{what}: {r.status} {r.text[:300]}"
+            script = "set -euo pipefail\n" + "\n".join(blocks[b] for b in order)
+            first = "KC=http://localhost:8080 REALM=myrealm"
+            assert first in script
+            script = script.replace(first, f"KC={kc.base} REALM={realm}")
+            for _ in range(2):  # the profile and policy steps twice: ours once, the others kept
+                run = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120,
+                                     env=dict(os.environ, KC_ADMIN_USER="admin", KC_ADMIN_PASSWORD="admin"))
+                assert run.returncode == 0, f"recipes: {run.returncode}\n{run.stderr[-800:]}"
+            comps = [c for c in kc.admin("GET", f"{realm}/components?type=org.keycloak.storage.client."
+                                                "ClientStorageProvider").json() if c["providerId"] == "cimd"]
+            assert len(comps) == 2, comps  # the component step ran twice
+            assert all(c["config"].get("fetch_timeout_ms") == ["3000"] for c in comps), comps
+            profiles = [p["name"] for p in kc.admin("GET", f"{realm}/client-policies/profiles").json()["profiles"]]
+            policies = [p["name"] for p in kc.admin("GET", f"{realm}/client-policies/policies").json()["policies"]]
+            assert profiles == ["keep-me", "cimd"], profiles
+            assert policies == ["keep-me", "cimd"], policies
+            return (f"{len(order)} recipe blocks run twice: component created and updated "
+                    f"(fetch_timeout_ms 3000); profiles {profiles}, policies {policies}")
+        finally:
+            kc.admin("DELETE", realm)
+
     if not builtin:
         res.case("resource (RFC 8707) → a URL client's aud is exactly it; refresh keeps it, narrows to it, refuses "
                  "another (invalid_target)", resource_binds_tokens)
@@ -718,6 +809,10 @@ def run_cases(res, kc, host, args, state, agent_key, wrong_key):
         res.case("no resource → audience as today (same as a realm without allowed_resources)", no_resource_as_today)
         res.case("database client with a resource → unchanged", database_client_with_resource)
         res.case("allowed_resources with a query → component save refused with the rule", bad_setting_refused)
+        res.case("settings as the admin console reads them (serverinfo): typed, with the engine's defaults",
+                 settings_as_admin_sees_them)
+        res.case("a bad number or boolean via admin REST → refused with the engine's sentence", bad_number_refused)
+        res.case("docs/keycloak.md admin REST recipes run as written; a realm's other policies kept", docs_recipes)
 
     def metrics():
         realm_id = kc.admin("GET", REALM).json()["id"]

@@ -36,7 +36,7 @@ public final class AllowedResources {
             + " naming a resource that was not granted, is refused with invalid_target. An entry is an absolute"
             + " http or https URL without query or fragment; it matches the same URL, or, when it ends with /, every"
             + " URL under it. Empty: the resource parameter of URL clients is ignored, as without this setting."
-            + " Not an engine key.";
+            + " Not an engine key. Default: none.";
 
     /** Bad entries already logged, by component and entry, so that a broken setting is not logged per request. */
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();

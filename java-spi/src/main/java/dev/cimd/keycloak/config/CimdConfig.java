@@ -97,15 +97,17 @@ public final class CimdConfig {
             p.setLabel(s.label());
             p.setHelpText(s.help() + " Engine key: " + s.key() + ". Default: " + (s.defaultText().isEmpty() ? "none"
                     : s.defaultText()) + ".");
-            switch (s.kind()) {
-                case BOOLEAN -> {
-                    p.setType(ProviderConfigProperty.BOOLEAN_TYPE);
-                    p.setDefaultValue(s.defaultText());
-                }
-                case LIST -> p.setType(ProviderConfigProperty.MULTIVALUED_STRING_TYPE);
-                case JSON -> p.setType(ProviderConfigProperty.TEXT_TYPE);
-                default -> p.setType(ProviderConfigProperty.STRING_TYPE);
-            }
+            p.setType(switch (s.kind()) {
+                case BOOLEAN -> ProviderConfigProperty.BOOLEAN_TYPE;
+                // The admin console's number field (whole numbers, no sign): every engine number is a count or a
+                // duration, none is negative.
+                case NUMBER -> ProviderConfigProperty.INTEGER_TYPE;
+                case LIST -> ProviderConfigProperty.MULTIVALUED_STRING_TYPE;
+                case JSON -> ProviderConfigProperty.TEXT_TYPE;
+                case STRING -> ProviderConfigProperty.STRING_TYPE;
+            });
+            p.setDefaultValue(defaultValueOf(s));
+            p.setRequired(false);
             out.add(p);
         }
         out.addAll(EXTENSION_SETTINGS);
@@ -113,10 +115,29 @@ public final class CimdConfig {
     }
 
     /**
+     * A setting's default as the admin console shows it in a new component's form: the text of a boolean, number,
+     * string or JSON setting, the items of a list setting; none when the engine has no default (an empty list, an
+     * unset string).
+     */
+    static Object defaultValueOf(Setting s) {
+        if (s.defaultText().isEmpty()) {
+            return null;
+        }
+        if (s.kind() == Kind.LIST) {
+            List<String> items = new ArrayList<>();
+            for (String item : s.defaultText().split(",")) {
+                items.add(item.trim());
+            }
+            return Collections.unmodifiableList(items);
+        }
+        return s.defaultText();
+    }
+
+    /**
      * The engine configuration for a component's settings.
      *
-     * @throws IllegalArgumentException naming the setting, when a value cannot be converted (not a number, not
-     *                                  JSON); range and meaning are checked by the engine
+     * @throws IllegalArgumentException naming the setting, when a JSON setting is not JSON; type, range and meaning
+     *                                  are checked by the engine
      */
     public static String toEngineJson(ComponentModel model) {
         ObjectNode out = JSON.createObjectNode();
@@ -127,12 +148,20 @@ public final class CimdConfig {
             }
             String first = present.get(0);
             switch (s.kind()) {
-                case BOOLEAN -> out.put(s.key(), Boolean.parseBoolean(first));
+                // A value that is not a boolean or a whole number goes to the engine as the text it is, and the
+                // engine refuses it with its own sentence naming the key ("expected a whole number, got a string").
+                case BOOLEAN -> {
+                    if (first.equalsIgnoreCase("true") || first.equalsIgnoreCase("false")) {
+                        out.put(s.key(), Boolean.parseBoolean(first));
+                    } else {
+                        out.put(s.key(), first);
+                    }
+                }
                 case NUMBER -> {
                     try {
                         out.put(s.key(), Long.parseLong(first));
                     } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException(s.key() + " must be a whole number, not \"" + first + "\"");
+                        out.put(s.key(), first);
                     }
                 }
                 case LIST -> {

@@ -41,10 +41,23 @@ class CimdConfigTest {
             String want = switch (type) {
                 case "boolean" -> ProviderConfigProperty.BOOLEAN_TYPE;
                 case "string_list" -> ProviderConfigProperty.MULTIVALUED_STRING_TYPE;
+                case "integer" -> ProviderConfigProperty.INTEGER_TYPE;
                 case "object", "object_list" -> ProviderConfigProperty.TEXT_TYPE;
                 default -> ProviderConfigProperty.STRING_TYPE;
             };
             assertEquals(want, p.getType(), p.getName());
+            // The engine's default, as the admin console shows it in a new component's form.
+            JsonNode d = k.path("default");
+            Object shown = p.getDefaultValue();
+            switch (type) {
+                case "boolean", "integer" -> assertEquals(d.asText(), shown, p.getName());
+                case "string_list" -> assertEquals(d.isEmpty() ? null
+                        : List.of(new ObjectMapper().convertValue(d, String[].class)), shown, p.getName());
+                case "object", "object_list" -> assertEquals(d, new ObjectMapper().readTree((String) shown),
+                        p.getName());
+                default -> assertEquals(d.isNull() ? null : d.asText(), shown, p.getName());
+            }
+            assertTrue(p.getHelpText().contains("Default: "), p.getHelpText());
             assertEquals(k.path("title").asText(), p.getLabel());
             assertTrue(p.getHelpText().startsWith(k.path("description").asText()), p.getHelpText());
             if (k.has("min")) {
@@ -86,11 +99,60 @@ class CimdConfigTest {
     }
 
     @Test
-    void unconvertibleValuesNameTheSetting() {
+    void everyKindOfKeyShowsItsDefault() {
+        java.util.Map<String, Object> shown = new java.util.HashMap<>();
+        CimdConfig.configProperties().forEach(p -> shown.put(p.getName(), p.getDefaultValue()));
+        assertEquals("false", shown.get("allow_loopback"));
+        assertEquals("5000", shown.get("fetch_timeout_ms"));
+        assertEquals(List.of("authorization_code", "refresh_token"), shown.get("grant_types_supported"));
+        assertEquals("[]", shown.get("private_network_allowlist"));
+        assertTrue(((String) shown.get("per_host_rate")).contains("\"per_minute\":60"), shown.toString());
+        assertEquals(null, shown.get("extra_ca_file"));
+        assertEquals(null, shown.get("allowed_hosts"));
+    }
+
+    @Test
+    void theShownDefaultsAreAConfigurationTheEngineAccepts() throws Exception {
+        // What the admin console sends for a new component whose form was left as shown.
         ComponentModel m = new ComponentModel();
-        m.put("fetch_timeout_ms", "soon");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CimdConfig.toEngineJson(m));
-        assertTrue(e.getMessage().contains("fetch_timeout_ms"));
+        for (ProviderConfigProperty p : CimdConfig.configProperties()) {
+            if (p.getDefaultValue() instanceof List<?> items) {
+                m.getConfig().put(p.getName(), items.stream().map(String::valueOf).toList());
+            } else if (p.getDefaultValue() != null) {
+                m.put(p.getName(), (String) p.getDefaultValue());
+            }
+        }
+        JsonNode v = new ObjectMapper().readTree(CimdConfig.toEngineJson(m));
+        assertEquals(5000, v.get("fetch_timeout_ms").asInt());
+        assertTrue(v.get("loopback_any_port").isBoolean());
+        CimdEngine.create(v.toString()).close();
+    }
+
+    @Test
+    void aBadNumberOrBooleanIsRefusedWithTheEnginesSentence() {
+        for (String[] bad : new String[][] {{"fetch_timeout_ms", "soon"}, {"fetch_timeout_ms", "1.5"},
+                {"allow_query", "yes"}}) {
+            ComponentModel m = new ComponentModel();
+            m.put(bad[0], bad[1]);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> CimdEngine.create(CimdConfig.toEngineJson(m)), bad[0] + "=" + bad[1]);
+            String want = bad[0].equals("allow_query") ? "a boolean" : "a whole number";
+            assertTrue(e.getMessage().contains("invalid configuration: " + bad[0] + ": expected " + want),
+                    e.getMessage());
+        }
+        ComponentModel n = new ComponentModel();
+        n.put("max_json_depth", "-3");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CimdEngine.create(CimdConfig.toEngineJson(n)));
+        assertTrue(e.getMessage().contains("invalid configuration: max_json_depth: -3 is not a whole number"),
+                e.getMessage());
+        ComponentModel t = new ComponentModel();
+        t.put("allow_query", "TRUE");
+        assertTrue(CimdConfig.toEngineJson(t).contains("\"allow_query\":true"));
+    }
+
+    @Test
+    void unconvertibleJsonNamesTheSetting() {
         ComponentModel j = new ComponentModel();
         j.put("per_host_rate", "{per_minute: 3");
         assertThrows(IllegalArgumentException.class, () -> CimdConfig.toEngineJson(j));

@@ -133,6 +133,26 @@ class CimdClientStorageProviderFactoryTest {
     }
 
     @Test
+    void savingABadNumberOrBooleanIsRefusedWithTheEnginesSentence() {
+        ComponentModel m = cimd("comp-1", true, null);
+        m.getConfig().putSingle("fetch_timeout_ms", "soon");
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> factory.validateConfiguration(null, realm, m));
+        assertTrue(e.getMessage().startsWith(
+                "cimd: invalid configuration: fetch_timeout_ms: expected a whole number, got a string"), e.getMessage());
+        m.getConfig().putSingle("fetch_timeout_ms", "999999");
+        e = assertThrows(ComponentValidationException.class, () -> factory.validateConfiguration(null, realm, m));
+        assertTrue(e.getMessage().contains("fetch_timeout_ms: 999999 is outside 1..=120000"),
+                e.getMessage());
+        m.getConfig().putSingle("fetch_timeout_ms", "5000");
+        m.getConfig().putSingle("allow_query", "yes");
+        e = assertThrows(ComponentValidationException.class, () -> factory.validateConfiguration(null, realm, m));
+        assertTrue(e.getMessage().contains("allow_query: expected a boolean, got a string"), e.getMessage());
+        m.getConfig().putSingle("allow_query", "false");
+        factory.validateConfiguration(null, realm, m);
+    }
+
+    @Test
     void everyEnabledComponentIsFoundInKeycloaksLookupOrderEachWithItsOwnEngine() {
         ComponentModel internal = cimd("comp-0", true, null);
         internal.setName("internal");
