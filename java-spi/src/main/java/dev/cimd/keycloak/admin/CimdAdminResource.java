@@ -32,7 +32,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -138,28 +137,38 @@ public final class CimdAdminResource {
     @GET
     @Path("clients")
     public Response clients(@QueryParam("component") String component, @QueryParam("scope") String scope) {
-        return view("clients", component, scope, components -> entries(components, node()), (mine, answers) -> {
-            ObjectNode out = clusterAnswer(answers);
+        return view("clients", component, scope, components -> entries(components, node()), (out, mine, answers) -> {
             ArrayNode all = out.putArray("clients");
             mine.forEach(all::add);
             answers.byNode().values().forEach(p -> parse(p).path("clients").forEach(all::add));
-            return out;
         });
     }
 
     /**
-     * A read-only endpoint: {@code local}'s answer over this node's engines, or with {@code scope=cluster} that
-     * answer and every other node's, merged by {@code merge}.
+     * A read-only endpoint: {@code local}'s answer over this node's engines, or with {@code scope=cluster} a cluster
+     * answer (nodes, missing) into which {@code merge} puts that answer and every other node's.
      */
     private Response view(String op, String component, String scope, Function<List<Component>, JsonNode> local,
-                          BiFunction<JsonNode, CimdCluster.Answers, ObjectNode> merge) {
+                          Merge merge) {
         return answering(() -> {
             auth.clients().requireView();
             boolean everyNode = cluster(scope);
             List<Component> components = components(component);
             JsonNode mine = local.apply(components);
-            return Response.ok(everyNode ? merge.apply(mine, ask(op, components, component, null)) : mine).build();
+            if (!everyNode) {
+                return Response.ok(mine).build();
+            }
+            CimdCluster.Answers answers = ask(op, components, component, null);
+            ObjectNode out = clusterAnswer(answers);
+            merge.into(out, mine, answers);
+            return Response.ok(out).build();
         });
+    }
+
+    /** How a cluster-wide read puts this node's answer and the others' into the answer. */
+    @FunctionalInterface
+    private interface Merge {
+        void into(ObjectNode out, JsonNode mine, CimdCluster.Answers answers);
     }
 
     /** Runs an endpoint; a refusal (a bad parameter, an unknown component) is its answer. */
@@ -274,15 +283,13 @@ public final class CimdAdminResource {
     @GET
     @Path("stats")
     public Response stats(@QueryParam("component") String component, @QueryParam("scope") String scope) {
-        return view("stats", component, scope, components -> stats(components, node()), (mine, answers) -> {
-            ObjectNode out = clusterAnswer(answers);
+        return view("stats", component, scope, components -> stats(components, node()), (out, mine, answers) -> {
             ArrayNode nodes = out.putArray("results");
             nodes.add(mine);
             answers.byNode().values().forEach(p -> nodes.add(parse(p)));
             ObjectNode totals = JsonNodeFactory.instance.objectNode();
             nodes.forEach(n -> add(totals, n.path("totals")));
             out.set("totals", totals);
-            return out;
         });
     }
 
