@@ -151,6 +151,10 @@ class McpServer:
         with open(self.record) as f:
             return [json.loads(line) for line in f if line.strip()]
 
+    def tokens(self, since, ok):
+        """The server's token decisions from record `since` on: the accepted ones (ok) or the refused ones."""
+        return [r for r in self.records()[since:] if r["kind"] == "token" and r["ok"] == ok]
+
     def stop(self):
         self.child.stop()
 
@@ -480,7 +484,7 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
             status, www = e.code, e.headers.get("WWW-Authenticate")
         assert status == 401, f"server B answered {status}"
         assert 'error="invalid_token"' in (www or ""), www
-        refusals = [r for r in b.records()[mark:] if r["kind"] == "token" and not r["ok"]]
+        refusals = b.tokens(mark, ok=False)
         assert refusals and "Audience" in refusals[-1]["reason"], f"B's reason: {refusals}"
         return f"B: 401, {refusals[-1]['reason']} (token valid {left:.0f}s more); WWW-Authenticate {www[:120]}"
     if "c" in env.args.cases:
@@ -502,11 +506,11 @@ def sdk_cases(env, results, sdk, argv, good, wrong, timing):
         finally:
             run.stop()
         last = steps[-1]
-        b_refused = [r["reason"] for r in b.records()[mark:] if r["kind"] == "token" and not r["ok"]]
+        b_refused = [r["reason"] for r in b.tokens(mark, ok=False)]
         assert last["step"] == "error", (f"the client did not fail; its steps {[x['step'] for x in steps]}, "
                                          f"server B refused its token(s): {b_refused[:1]}")
         assert "invalid_target" in last.get("message", ""), f"no invalid_target: {last.get('message', '')[:400]}"
-        accepted = [r for r in b.records()[mark:] if r["kind"] == "token" and r["ok"]]
+        accepted = b.tokens(mark, ok=True)
         assert not accepted, "server B accepted a token"
         return f"client failed with {last['message'][:200]!r}; browser {out.pages} → {out.final_url[:80]}"
     if "a" in env.args.cases:

@@ -15,12 +15,18 @@ import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 class CimdLoginEventsTest {
-    @Test
-    void a_refusal_is_a_login_error_with_the_client_the_code_and_the_rule() {
+    /** An event builder that returns itself from every step, as Keycloak's does. */
+    static EventBuilder builder() {
         EventBuilder b = mock(EventBuilder.class);
         when(b.event(EventType.LOGIN_ERROR)).thenReturn(b);
         when(b.client(anyString())).thenReturn(b);
         when(b.detail(anyString(), anyString())).thenReturn(b);
+        return b;
+    }
+
+    @Test
+    void a_refusal_is_a_login_error_with_the_client_the_code_and_the_rule() {
+        EventBuilder b = builder();
         CimdException e = new CimdException("blocked_address",
                 "host evil.example resolves to 10.0.0.5, a special-use address (SSRF-01)", "invalid_client", false);
         CimdLoginEvents.describe(b, "https://evil.example/c.json", "https://evil.example/cb", e);
@@ -34,10 +40,7 @@ class CimdLoginEventsTest {
 
     @Test
     void no_rule_detail_when_the_sentence_names_none() {
-        EventBuilder b = mock(EventBuilder.class);
-        when(b.event(EventType.LOGIN_ERROR)).thenReturn(b);
-        when(b.client(anyString())).thenReturn(b);
-        when(b.detail(anyString(), anyString())).thenReturn(b);
+        EventBuilder b = builder();
         CimdLoginEvents.describe(b, "https://c.example/a.json", null,
                 new CimdException("timeout", "the fetch took too long", "invalid_client", true));
         verify(b, never()).detail(org.mockito.ArgumentMatchers.eq("cimd_rule"), anyString());
