@@ -225,6 +225,10 @@ class Soak:
             row["heap_used"] = sum(heap) if heap else None
             live = [v for n, _, v in m if n == "jvm_gc_live_data_size_bytes"]
             row["live_data"] = live[0] if live else None
+            # The long-lived pool's share of its maximum after the last collection (Micrometer's heap pressure).
+            after = [v for n, labels, v in m if n == "jvm_memory_usage_after_gc_percent"
+                     and labels.get("area") == "heap"]
+            row["after_gc_fraction"] = after[0] if after else None
         except Exception as e:  # noqa: BLE001
             row["metrics_error"] = f"{type(e).__name__}: {e}"
         row["rss"] = rss(proc.pid)
@@ -285,6 +289,16 @@ class Soak:
         for x in self.lifetimes:
             x["from"] = self.started
         self.event("soak started", seconds=self.seconds, workers=WORKERS, lifetime_s=LIFETIME)
+        # One login per client and node first, one at a time: a user's first consent to a client is a row
+        # inserted, and concurrent first consents of one user to one client would race to insert it.
+        rng = random.Random(0)
+        for client in WEB_CLIENTS + AGENTS:
+            for _ in range(2):
+                started = time.time()
+                ok, error, sent, logout = one_login(self.lb, client, self.agent_key, rng)
+                self.logins.append({"client": client, "started": started, "ended": time.time(), "ok": ok,
+                                    "error": error, "requests": sent, "logout": logout})
+        self.event("first logins done", ok=sum(1 for x in self.logins if x["ok"]), of=len(self.logins))
         threads = [threading.Thread(target=self.worker, args=(i,), daemon=True) for i in range(WORKERS)]
         threads += [threading.Thread(target=self.sampler, daemon=True),
                     threading.Thread(target=self.changer, daemon=True)]
@@ -366,6 +380,8 @@ def memory_report(samples, lifetimes):
         rep["heap_q4_over_q2"] = round(min(last) / min(second), 2) if len(rows) >= 8 else None
         live = [s["live_data"] for s in rows if s.get("live_data")]
         rep["live_data_mib"] = {"first": mib(live[0]), "last": mib(live[-1])} if live else None
+        after = [s["after_gc_fraction"] for s in rows if s.get("after_gc_fraction") is not None]
+        rep["long_lived_after_gc"] = {"first": after[0], "last": after[-1], "max": max(after)} if after else None
         out.append(rep)
     return out
 
