@@ -603,6 +603,16 @@ def main():
                                    "ok": x["ok"], "error": x["error"], "logout": x["logout"],
                                    "nodes": "".join(r["node"] for r in x["requests"])} for x in soak.logins]},
                       f, indent=1)
+        # The small copy for docs/data: no per-login rows and no cache entries; the memory series kept.
+        with open(args.results, encoding="utf-8") as f:
+            full = json.load(f)
+        full["samples"] = [[s["t"], s["node"], s["instance"], mib(s.get("heap_used")), mib(s.get("rss")),
+                            s.get("fetches")] for s in full["samples"]]
+        full["samples_columns"] = ["t_s", "node", "instance", "heap_used_mib", "rss_mib", "engine_fetches"]
+        failed_logins = [x for x in full.pop("logins") if not x["ok"]]
+        full["failed_logins"] = failed_logins
+        with open(os.path.splitext(args.results)[0] + "-summary.json", "w") as f:
+            json.dump(full, f, indent=1)
     print(f"cluster-soak: {passed} passed, {failed} failed in {timings['suite_s']:.0f}s", flush=True)
     return 0 if failed == 0 and passed else 1
 
