@@ -443,8 +443,14 @@ def checks(res, soak, nodes):
             if x["ok"]:
                 continue
             (expected if any(in_window(r, w) for r in x["requests"]) else bad).append(x)
+        # Requests to the stopped node already sent when its stop was called and answered (or failed) after it.
+        in_flight = [r for x in logins for r in x["requests"]
+                     if r["node"] == w["node"] and r["sent"] < w["stop_called"] <= r.get("done", float("inf"))]
         soak.summary["logins"] = {"total": len(logins), "ok": sum(1 for x in logins if x["ok"]),
-                                  "failed_expected": len(expected), "failed_unexpected": len(bad)}
+                                  "failed_expected": len(expected), "failed_unexpected": len(bad),
+                                  "requests_in_flight_at_stop": len(in_flight),
+                                  "in_flight_outcomes": sorted({str(r.get("status", r.get("error")))[:80]
+                                                                for r in in_flight})}
         by_client = {}
         for x in logins:
             by_client.setdefault(x["client"], [0, 0])[0 if x["ok"] else 1] += 1
@@ -455,6 +461,8 @@ def checks(res, soak, nodes):
         return (f"{len(logins)} logins in {soak.ended - soak.started:.0f}s ({len(logins) / (soak.ended - soak.started):.1f}/s, "
                 f"{WORKERS} workers, {len(WEB_CLIENTS)} clients with none, {len(AGENTS)} with private_key_jwt): "
                 f"{soak.summary['logins']['ok']} ok, {len(expected)} failed in flight on node a's stop window "
+                f"({len(in_flight)} request(s) in flight on a at the stop call: "
+                f"{soak.summary['logins']['in_flight_outcomes']}) "
                 f"({w['exited'] - w['stop_called']:.1f}s to exit, answers again {w['answers'] - w['stop_called']:.0f}s "
                 f"after the stop call), 0 unexpected"
                 + (f"; expected failures: " + "; ".join(sorted({x['error'][:80] for x in expected}))[:300]
