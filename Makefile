@@ -17,7 +17,7 @@ export CIMD_TEST_ORIGIN := $(CURDIR)/$(TEST_ORIGIN)
 
 .PHONY: demo demo-cli test rust-deps test-origin lint rust-test conformance build release bench c-deps c-test header \
 	python-venv python-test python-bench-venv python-bench go-deps go-lib go-test go-bench \
-	java-deps java-native java-jar java-unit java-e2e java-test keycloak-cluster-test keycloak-builtin-e2e keycloak-bench keycloak-profile \
+	java-deps java-native java-jar java-unit java-e2e java-test keycloak-cluster-test keycloak-cluster-soak keycloak-builtin-e2e keycloak-bench keycloak-profile \
 	hardening-test proptest fuzz-smoke fuzz soak-short soak memory-bench plots bench-smoke keycloak-bench-smoke \
 	mcp-deps mcp-e2e \
 	asan-lib sanitizer-test c-asan python-asan go-asan
@@ -217,6 +217,13 @@ java-test: java-e2e
 keycloak-cluster-test: java-jar test-origin
 	scripts/keycloak-dist.sh >/dev/null
 	scripts/keycloak-cluster.sh
+
+## The cluster soak (not part of make test): the same two nodes, logins spread over both for SOAK_SECONDS while the
+## documents change (30 s lifetimes) and node a is stopped and started again; results in .cache/cluster-soak/.
+SOAK_SECONDS ?= 240
+keycloak-cluster-soak: java-jar test-origin
+	scripts/keycloak-dist.sh >/dev/null
+	scripts/keycloak-cluster.sh --soak $(SOAK_SECONDS)
 
 ## The same flows against Keycloak's own experimental CIMD feature (--features=cimd), for docs/keycloak.md.
 keycloak-builtin-e2e: java-jar test-origin

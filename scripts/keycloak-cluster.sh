@@ -3,6 +3,10 @@
 # started by this script inside scripts/netns (only loopback exists), and stopped and deleted by it at the end,
 # also when a step fails.
 #   scripts/keycloak-cluster.sh [cluster.py options]
+#   scripts/keycloak-cluster.sh --soak SECONDS [cluster_soak.py options]
+# With --soak, the same set-up runs the cluster soak (tests/keycloak/cluster_soak.py) instead of the suite: logins
+# spread over both nodes for SECONDS while documents change and one node restarts (its own work directory,
+# .cache/cluster-soak; `make keycloak-cluster-soak`).
 # CIMD_JAR names the jar (default: java-spi/target/cimd-keycloak-0.1.0.jar); PG_BIN PostgreSQL's programs.
 #
 # The set-up, as a real deployment has it, minus the machines:
@@ -40,6 +44,7 @@ if [ "${1:-}" != --inside ]; then
   jar=${CIMD_JAR:-java-spi/target/cimd-keycloak-0.1.0.jar}
   [ -f "$jar" ] || { echo "keycloak-cluster: no jar at $jar (make java-jar)" >&2; exit 1; }
   work=.cache/cluster
+  [ "${1:-}" != --soak ] || work=.cache/cluster-soak
   exec scripts/keycloak-netns "$work" "$PWD/scripts/keycloak-cluster.sh" --inside "$dist" "$(realpath "$jar")" "$PWD/$work" "$@"
 fi
 
@@ -99,6 +104,12 @@ psql -c "CREATE ROLE keycloak LOGIN PASSWORD 'keycloak-cluster'" -c "CREATE DATA
 echo "keycloak-cluster: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT" \
   "(pid $pg_pid) in $(( $(date +%s) - started ))s" >&2
 
-python3 tests/keycloak/cluster.py --dist "$dist" --jar "$jar" --work "$work" --results "$work/results.json" \
+suite=tests/keycloak/cluster.py
+if [ "${1:-}" = --soak ]; then
+  [ -n "${2:-}" ] || { echo "keycloak-cluster: --soak needs a number of seconds" >&2; exit 2; }
+  suite=tests/keycloak/cluster_soak.py
+  set -- --seconds "$2" "${@:3}"
+fi
+python3 "$suite" --dist "$dist" --jar "$jar" --work "$work" --results "$work/results.json" \
   --db-url "jdbc:postgresql://127.0.0.1:$PG_PORT/keycloak" --db-username keycloak --db-password keycloak-cluster \
   --pids "$work/pids" "$@"

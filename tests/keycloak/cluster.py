@@ -121,14 +121,60 @@ def grant_page(browser, r):
     return urllib.parse.parse_qs(urllib.parse.urlparse(r.location).query).get("code", [None])[0], consent
 
 
-def main():
+def cluster_arguments():
+    """The driver's arguments plus the database and the pid directory (scripts/keycloak-cluster.sh passes them)."""
     ap = K.driver_arguments()
     ap.add_argument("--db-url", required=True)
     ap.add_argument("--db-username", required=True)
     ap.add_argument("--db-password", required=True)
     ap.add_argument("--pids", help="directory for the nodes' process-group ids (the script's exit trap reads it)")
     ap.add_argument("--results")
-    args = ap.parse_args()
+    return ap
+
+
+def prepare_nodes(args, realm, timings, build_options=(), node_options=()):
+    """One production build with the extension (`kc.sh build --db=postgres --cache=ispn` plus `build_options`),
+    copied per node (each keeps its own data/ directory); the nodes, not started, as {"a": Keycloak, "b": ...}.
+    Node a imports `realm` (a realm representation) on its first start; node b finds it in the database."""
+    build = K.install(args.dist, os.path.join(args.work, "build"))
+    os.makedirs(os.path.join(build, "providers"), exist_ok=True)
+    shutil.copy(args.jar, os.path.join(build, "providers", "cimd-keycloak.jar"))
+    options = ["--db=postgres", "--cache=ispn", *build_options]
+    took = K.build(build, os.path.join(args.work, "build.log"), options)
+    timings["build_s"] = round(took, 1)
+    print(f"cluster: kc.sh build {' '.join(options)} took {timings['build_s']:.0f}s", flush=True)
+    nodes = {}
+    for name, ports in NODES.items():
+        home = K.install(build, os.path.join(args.work, f"node-{name}"))
+        extra = [f"--hostname={PUBLIC}", f"--db-url={args.db_url}", f"--db-username={args.db_username}",
+                 f"--db-password={args.db_password}",
+                 "--cache-embedded-network-bind-address=127.0.0.1",
+                 f"--cache-embedded-network-bind-port={ports['jgroups']}",
+                 f"--spi-cache-embedded-default-node-name=node-{name}",
+                 # Each node's access log shows which steps of the flows it served.
+                 "--http-access-log-enabled=true", *node_options]
+        if name == "a":
+            # The realm is imported by the first node only; the second finds it in the database.
+            import_dir = os.path.join(home, "data", "import")
+            os.makedirs(import_dir, exist_ok=True)
+            with open(os.path.join(import_dir, f"{realm['realm']}.json"), "w") as f:
+                json.dump(realm, f)
+            extra.append("--import-realm")
+        nodes[name] = K.Keycloak(home, ports["http"], os.path.join(args.work, f"keycloak-{name}.log"), extra_args=extra,
+                                 heap="-Xms256m -Xmx768m", optimized=True,
+                                 pid_file=os.path.join(args.pids, f"node-{name}") if args.pids else None)
+    return nodes
+
+
+def start_nodes(nodes, timings):
+    """In turn: the first start creates the schema and imports the realm, the second joins."""
+    for name, node in nodes.items():
+        timings[f"start_{name}_s"] = round(node.start(), 1)
+        print(f"cluster: node {name} started in {timings[f'start_{name}_s']:.0f}s", flush=True)
+
+
+def main():
+    args = cluster_arguments().parse_args()
     suite_started = time.time()
     timings = {}
 
@@ -140,41 +186,12 @@ def main():
                          token_endpoint_auth_method="private_key_jwt", jwks_uri=PKJWT_JWKS), max_age=MAX_AGE)
     host.json(PKJWT_JWKS, {"keys": [K.public_jwk(agent_key, "agent-1")]}, max_age=MAX_AGE)
 
-    # One production build with the extension, copied per node (each node keeps its own data/ directory).
-    build = K.install(args.dist, os.path.join(args.work, "build"))
-    os.makedirs(os.path.join(build, "providers"), exist_ok=True)
-    shutil.copy(args.jar, os.path.join(build, "providers", "cimd-keycloak.jar"))
-    took = K.build(build, os.path.join(args.work, "build.log"), ["--db=postgres", "--cache=ispn"])
-    timings["build_s"] = round(took, 1)
-    print(f"cluster: kc.sh build --db=postgres --cache=ispn took {timings['build_s']:.0f}s", flush=True)
-    nodes = {}
-    for name, ports in NODES.items():
-        home = K.install(build, os.path.join(args.work, f"node-{name}"))
-        extra = [f"--hostname={PUBLIC}", f"--db-url={args.db_url}", f"--db-username={args.db_username}",
-                 f"--db-password={args.db_password}",
-                 "--cache-embedded-network-bind-address=127.0.0.1",
-                 f"--cache-embedded-network-bind-port={ports['jgroups']}",
-                 f"--spi-cache-embedded-default-node-name=node-{name}",
-                 # Each node's access log shows which steps of the flows it served.
-                 "--http-access-log-enabled=true"]
-        if name == "a":
-            # The realm is imported by the first node only; the second finds it in the database.
-            import_dir = os.path.join(home, "data", "import")
-            os.makedirs(import_dir, exist_ok=True)
-            with open(os.path.join(import_dir, f"{REALM}.json"), "w") as f:
-                json.dump(realm_json(REALM, host.ca_file, ["none", "private_key_jwt"]), f)
-            extra.append("--import-realm")
-        nodes[name] = K.Keycloak(home, ports["http"], os.path.join(args.work, f"keycloak-{name}.log"), extra_args=extra,
-                                 heap="-Xms256m -Xmx768m", optimized=True,
-                                 pid_file=os.path.join(args.pids, f"node-{name}") if args.pids else None)
+    nodes = prepare_nodes(args, realm_json(REALM, host.ca_file, ["none", "private_key_jwt"]), timings)
     a, b = nodes["a"], nodes["b"]
     res = Results()
     state = {}
     try:
-        # In turn: the first start creates the schema and imports the realm, the second joins.
-        for name, node in nodes.items():
-            timings[f"start_{name}_s"] = round(node.start(), 1)
-            print(f"cluster: node {name} started in {timings[f'start_{name}_s']:.0f}s", flush=True)
+        start_nodes(nodes, timings)
         run_cases(res, a, b, host, agent_key, state, args)
     finally:
         for node in nodes.values():
