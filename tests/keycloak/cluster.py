@@ -173,6 +173,19 @@ def start_nodes(nodes, timings):
         print(f"cluster: node {name} started in {timings[f'start_{name}_s']:.0f}s", flush=True)
 
 
+def stop_all(nodes, host):
+    """Every node, then the document host (the script's exit trap ends whatever survives)."""
+    for node in nodes.values():
+        node.stop()
+    host.stop()
+
+
+def tally(res):
+    """(passed, failed) of the cases run."""
+    passed = sum(1 for r in res.rows if r["ok"])
+    return passed, len(res.rows) - passed
+
+
 def main():
     args = cluster_arguments().parse_args()
     suite_started = time.time()
@@ -194,13 +207,10 @@ def main():
         start_nodes(nodes, timings)
         run_cases(res, a, b, host, agent_key, state, args)
     finally:
-        for node in nodes.values():
-            node.stop()
-        host.stop()
+        stop_all(nodes, host)
 
     timings["suite_s"] = round(time.time() - suite_started, 1)
-    passed = sum(1 for r in res.rows if r["ok"])
-    failed = len(res.rows) - passed
+    passed, failed = tally(res)
     if args.results:
         with open(args.results, "w") as f:
             json.dump({"suite": "keycloak-cluster", "keycloak": os.path.basename(args.dist.rstrip("/")),

@@ -46,7 +46,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kc as K  # noqa: E402
 from cluster import (ASSERTION_TYPE, HOSTS, NODES, PKJWT_CB, PUBLIC, PUBLIC_PORT, REALM, Public, Results,  # noqa: E402
-                     cluster_arguments, cluster_view, prepare_nodes, served, start_nodes)
+                     cluster_arguments, cluster_view, prepare_nodes, served, start_nodes, stop_all, tally)
 from dochost import DocHost  # noqa: E402
 from e2e import WEB_CB, doc, realm_json  # noqa: E402
 
@@ -589,12 +589,9 @@ def main():
             checks(res, soak, nodes)
     finally:
         soak.stop_flag.set()
-        for node in nodes.values():
-            node.stop()
-        host.stop()
+        stop_all(nodes, host)
     timings["suite_s"] = round(time.time() - suite_started, 1)
-    passed = sum(1 for r in res.rows if r["ok"])
-    failed = len(res.rows) - passed
+    passed, failed = tally(res)
     if args.results:
         t0 = getattr(soak, "started", suite_started)
         with open(args.results, "w") as f:
